@@ -1,0 +1,147 @@
+import { Prisma } from '@prisma/client/extension'
+import { TieredCache, type CacheApi } from './cache.js'
+import { resolveOptions, type CacheOptions, type CacheStrategy } from './options.js'
+import { CachedPrismaPromise } from './prisma-promise.js'
+import { SchemaFacts } from './schema.js'
+import { isTransactionClient } from './prisma-internals.js'
+import { currentTransaction, transactions, type TransactionScope } from './transaction.js'
+
+/** Added to the arguments of every cached read method. */
+export interface CacheArgs {
+  cacheStrategy?: CacheStrategy
+}
+
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+])
+
+type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
+interface ModelContext {
+  $name: string
+  $parent: Record<string, Delegate>
+}
+type Client = { $transaction(...args: unknown[]): Promise<unknown> }
+
+/**
+ * The Prisma glue. Reads are `model` overrides rather than a `query` hook: Prisma's query-extension
+ * machinery costs ~16 µs per call before a hook can answer, an override of the same method ~1 µs
+ * (DESIGN.md, "Measured facts"). Writes and raw SQL go through `query` hooks, where that cost is noise.
+ */
+export function withCache(options?: CacheOptions) {
+  const resolved = resolveOptions(options)
+  return Prisma.defineExtension((client) => {
+    const cache = new TieredCache(resolved, new SchemaFacts(client))
+
+    function read(operation: string) {
+      return function (this: unknown, args?: unknown) {
+        const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+        const model = ctx.$name
+        const delegate = ctx.$parent[delegateName(model)]!
+        const inTransaction = isTransactionClient(ctx.$parent)
+        return new CachedPrismaPromise(
+          () => cache.read(model, operation, args, (op, a) => delegate[op]!(a), inTransaction),
+          () => delegate[operation]!(withoutStrategy(args)),
+        )
+      }
+    }
+
+    return client.$extends({
+      name: 'prisma-tiered-cache',
+      model: {
+        $allModels: {
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>) {
+            return read('findUnique').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          },
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>) {
+            return read('findUniqueOrThrow').call(this, args) as Prisma.PrismaPromise<
+              Prisma.Result<T, A, 'findUniqueOrThrow'>
+            >
+          },
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>) {
+            return read('findFirst').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          },
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>) {
+            return read('findFirstOrThrow').call(this, args) as Prisma.PrismaPromise<
+              Prisma.Result<T, A, 'findFirstOrThrow'>
+            >
+          },
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>) {
+            return read('findMany').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+          },
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>) {
+            return read('count').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+          },
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>) {
+            return read('aggregate').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+          },
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>) {
+            return read('groupBy').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+          },
+        },
+      },
+      query: {
+        $allModels: {
+          $allOperations({ model, operation, args, query }) {
+            if (WRITES.has(operation)) return cache.write(model, operation, args, () => query(args))
+            // reads reach this hook only where the overrides do not apply (a transaction client):
+            // they run uncached, without our argument, which Prisma would reject
+            return query(withoutStrategy(args) as typeof args)
+          },
+        },
+        $executeRaw({ args, query }) {
+          return cache.writeRaw(() => query(args))
+        },
+        $executeRawUnsafe({ args, query }) {
+          return cache.writeRaw(() => query(args))
+        },
+      },
+      // Typed as `$cache` alone: a `$transaction` in the client component would replace Prisma's
+      // own, fully typed signature with ours, and transaction callbacks would lose their types.
+      client: {
+        $cache: cache.api,
+        $transaction: function (this: Client, ...args: unknown[]) {
+          const ctx = Prisma.getExtensionContext(this) as unknown as { $parent: Client }
+          // Prisma's own method, called on this client: its transaction client keeps our extension
+          const begin = (...a: unknown[]) => ctx.$parent.$transaction.apply(this, a)
+          return runTransaction(cache, begin, args)
+        },
+      } as { $cache: CacheApi },
+    })
+  })
+}
+
+/**
+ * Interactive transactions run their callback in a scope that makes reads bypass the cache and
+ * collects the models written; those are bumped once more when the outermost transaction commits,
+ * because a read from outside could have cached the pre-commit rows after the write-time bumps.
+ * On rollback nothing more is bumped: the database did not change.
+ */
+async function runTransaction(cache: TieredCache, begin: Client['$transaction'], args: unknown[]): Promise<unknown> {
+  const [first, ...rest] = args
+  if (typeof first !== 'function') return begin(first, ...rest)
+  const outer = currentTransaction()
+  const scope: TransactionScope = outer ?? { touched: new Set() }
+  const callback = first as (tx: unknown) => Promise<unknown>
+  const result = await begin((tx: unknown) => transactions.run(scope, () => callback(tx)), ...rest)
+  if (outer === undefined) cache.commit(scope.touched)
+  return result
+}
+
+function withoutStrategy(args: unknown): unknown {
+  if (typeof args !== 'object' || args === null || !('cacheStrategy' in args)) return args
+  const { cacheStrategy: _, ...rest } = args as CacheArgs
+  return rest
+}
+
+/** Prisma names a model's client property after the model with a lower-case first letter. */
+function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1)
+}

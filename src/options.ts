@@ -1,0 +1,152 @@
+import { CacheConfigError } from './errors.js'
+
+/** The read operations this library can serve from cache. */
+export const READ_OPERATIONS = [
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+] as const
+export type ReadOperation = (typeof READ_OPERATIONS)[number]
+
+/** Per-call override, compatible with Prisma Accelerate's `cacheStrategy`. Seconds. */
+export type CacheStrategy =
+  | false
+  | {
+      /** Seconds an entry is fresh. `0` means: do not cache this call. */
+      ttl?: number
+      /** Seconds an expired entry may still be served while it is refreshed. @default 0 */
+      swr?: number
+      /** Names that `prisma.$cache.invalidate({ tags })` can later drop this entry by. */
+      tags?: readonly string[]
+    }
+
+/** Policy of one model: `false` never caches it. */
+export type ModelPolicy =
+  | false
+  | {
+      /** Seconds an entry is fresh. @default `defaults.ttl` */
+      ttl?: number
+      /** Seconds of stale-while-revalidate. @default `defaults.swr` */
+      swr?: number
+      /** Which read operations are cached. @default every read operation */
+      operations?: readonly ReadOperation[]
+    }
+
+/** Minimal logger contract; a pino logger satisfies it. */
+export interface CacheLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface CacheOptions {
+  /** Key prefix, so that several applications can share one Redis. @default 'ptc' */
+  namespace?: string
+  /** In-process tier. `false` disables it. */
+  l1?:
+    | false
+    | {
+        /** Byte budget, measured on the encoded value. @default 64 MiB */
+        maxBytes?: number
+        /** Largest single entry kept in L1, bytes. @default maxBytes / 16 */
+        maxEntryBytes?: number
+      }
+  /** Applied to every model without its own policy. */
+  defaults?: { ttl?: number; swr?: number }
+  /** Per-model policy, keyed by model name as in the schema (`User`, not `user`). */
+  models?: Record<string, ModelPolicy>
+  logger?: CacheLogger
+  /** Injectable clock (milliseconds), for tests. @default Date.now */
+  now?: () => number
+}
+
+export interface ResolvedModelPolicy {
+  ttlMs: number
+  swrMs: number
+  operations: ReadonlySet<string>
+}
+
+export interface ResolvedOptions {
+  namespace: string
+  l1: { maxBytes: number; maxEntryBytes: number } | false
+  defaults: ResolvedModelPolicy
+  models: ReadonlyMap<string, ResolvedModelPolicy | false>
+  logger: CacheLogger | undefined
+  now: () => number
+}
+
+const DEFAULT_TTL_S = 60
+const DEFAULT_L1_BYTES = 64 * 1024 * 1024
+
+/** Validates once, at `withCache()`: nothing on the hot path re-checks options. */
+export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheConfigError('options', 'withCache(options) takes an object')
+  }
+  const namespace = options.namespace ?? 'ptc'
+  if (typeof namespace !== 'string' || !/^[\w.-]{1,64}$/.test(namespace)) {
+    throw new CacheConfigError('namespace', 'must be 1–64 characters of [A-Za-z0-9_.-]')
+  }
+  const defaults = resolvePolicy('defaults', {
+    ttl: options.defaults?.ttl ?? DEFAULT_TTL_S,
+    swr: options.defaults?.swr ?? 0,
+  })
+  const models = new Map<string, ResolvedModelPolicy | false>()
+  for (const [model, policy] of Object.entries(options.models ?? {})) {
+    models.set(model, policy === false ? false : resolvePolicy(`models.${model}`, policy, defaults))
+  }
+  return {
+    namespace,
+    l1: resolveL1(options.l1),
+    defaults,
+    models,
+    logger: options.logger,
+    now: options.now ?? Date.now,
+  }
+}
+
+function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {
+  if (l1 === false) return false
+  const maxBytes = l1?.maxBytes ?? DEFAULT_L1_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
+    throw new CacheConfigError('l1.maxBytes', 'must be an integer of at least 1024 bytes')
+  }
+  const maxEntryBytes = l1?.maxEntryBytes ?? Math.floor(maxBytes / 16)
+  if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1 || maxEntryBytes > maxBytes) {
+    throw new CacheConfigError('l1.maxEntryBytes', 'must be a positive integer no larger than l1.maxBytes')
+  }
+  return { maxBytes, maxEntryBytes }
+}
+
+function resolvePolicy(
+  path: string,
+  policy: Exclude<ModelPolicy, false>,
+  inherit?: ResolvedModelPolicy,
+): ResolvedModelPolicy {
+  if (typeof policy !== 'object' || policy === null) {
+    throw new CacheConfigError(path, 'must be false or an object { ttl?, swr?, operations? }')
+  }
+  const ttlMs = seconds(`${path}.ttl`, policy.ttl) ?? inherit!.ttlMs
+  const swrMs = seconds(`${path}.swr`, policy.swr) ?? inherit?.swrMs ?? 0
+  const operations = policy.operations ?? inherit?.operations ?? READ_OPERATIONS
+  for (const op of operations) {
+    if (!(READ_OPERATIONS as readonly string[]).includes(op)) {
+      throw new CacheConfigError(`${path}.operations`, `'${op}' is not one of ${READ_OPERATIONS.join(', ')}`)
+    }
+  }
+  return { ttlMs, swrMs, operations: new Set(operations) }
+}
+
+/** Seconds (as users write them) to milliseconds; `undefined` stays undefined. */
+export function seconds(path: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(path, `must be a non-negative number of seconds, got ${String(value)}`)
+  }
+  return Math.round(value * 1000)
+}
