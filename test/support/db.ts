@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { afterAll, beforeAll, inject } from 'vitest'
+import { PrismaClient } from '../../generated/prisma/client.js'
+import { withCache, type CacheOptions } from '../../src/index.js'
+import { admin, withDatabase } from './global-setup.js'
+
+/** A PrismaClient that counts the queries it sends to PostgreSQL. */
+export interface CountingClient {
+  prisma: PrismaClient
+  /** Statements sent to the database since creation or the last reset. */
+  queries: () => number
+  resetQueries: () => void
+  sql: string[]
+}
+
+export function countingClient(url: string): CountingClient {
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: url }),
+    log: [{ emit: 'event', level: 'query' }],
+  })
+  const sql: string[] = []
+  prisma.$on('query', (event) => void sql.push(event.query))
+  return { prisma, sql, queries: () => sql.length, resetQueries: () => void (sql.length = 0) }
+}
+
+export function cachedClient(base: PrismaClient, options?: CacheOptions) {
+  return base.$extends(withCache(options))
+}
+
+/**
+ * Gives the calling test file a database of its own (copied from the migrated template) and a
+ * counting client on it; both are dropped after the file.
+ */
+export function useDatabase() {
+  const name = `ptc_t_${randomBytes(5).toString('hex')}`
+  const ctx = {} as { url: string; db: CountingClient; clients: CountingClient[] }
+  ctx.clients = []
+  beforeAll(async () => {
+    const server = inject('databaseUrl')
+    await admin(server, (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`))
+    ctx.url = withDatabase(server, name)
+    ctx.db = countingClient(ctx.url)
+    ctx.clients.push(ctx.db)
+  })
+  afterAll(async () => {
+    await Promise.all(ctx.clients.map((c) => c.prisma.$disconnect()))
+    await admin(inject('databaseUrl'), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+  })
+  return ctx
+}
+
+/** Empties every table, restarting ids, between tests of one file. */
+export async function resetTables(prisma: PrismaClient): Promise<void> {
+  await prisma.$executeRawUnsafe(
+    'TRUNCATE "_PostToTag", "Comment", "Post", "Profile", "Tag", "User", "Sample" RESTART IDENTITY CASCADE',
+  )
+}
