@@ -1,0 +1,28 @@
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaClient } from '../generated/prisma/client.js'
+import { defaultDatabaseUrl, migrate } from '../scripts/migrate.js'
+
+export const databaseUrl = process.env.DATABASE_URL ?? defaultDatabaseUrl
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** A migrated database with a few hundred rows: 100 users, 1,000 posts, comments and tags. */
+export async function benchDatabase(): Promise<PrismaClient> {
+  await migrate(databaseUrl)
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) })
+  await prisma.$executeRawUnsafe(
+    'TRUNCATE "_PostToTag", "Comment", "Post", "Profile", "Tag", "User", "Sample" RESTART IDENTITY CASCADE',
+  )
+  await prisma.user.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ email: `u${i}@bench.dev`, name: `User ${i}` })) })
+  await prisma.post.createMany({
+    data: Array.from({ length: 1000 }, (_, i) => ({
+      title: `Post ${i}`,
+      content: 'lorem ipsum '.repeat(20),
+      published: i % 3 !== 0,
+      authorId: (i % 100) + 1,
+    })),
+  })
+  await prisma.comment.createMany({
+    data: Array.from({ length: 3000 }, (_, i) => ({ body: `Comment ${i}`, postId: (i % 1000) + 1, authorId: (i % 100) + 1 })),
+  })
+  return prisma
+}
