@@ -11,6 +11,10 @@ import { Policy, type EntryPolicy } from './policy.js'
 import { readKey } from './keys.js'
 import type { SchemaFacts } from './schema.js'
 import { currentTransaction } from './transaction.js'
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** The models a raw statement changes, as named by `prisma.$cache.affecting()`. */
+const rawModels = new AsyncLocalStorage<readonly string[]>()
 
 /** Runs the real Prisma query for a read, with `cacheStrategy` already stripped. */
 export type RunQuery = (operation: string, args: unknown) => PromiseLike<unknown>
@@ -30,6 +34,11 @@ export interface InvalidateRequest {
 export interface CacheApi {
   invalidate(request: InvalidateRequest): Promise<void>
   invalidateAll(): Promise<void>
+  /**
+   * Runs `fn` (typically `$executeRaw`) telling the cache which models its raw SQL changes, so
+   * that only those are invalidated instead of everything.
+   */
+  affecting<T>(models: readonly string[], fn: () => Promise<T>): Promise<T>
   metrics(): MetricsSnapshot
   resetMetrics(): void
 }
@@ -117,8 +126,11 @@ export class TieredCache {
   }
 
   /** Wraps a write: bumps what it affects before it runs and after it completes. */
-  async write<T>(model: string, operation: string, args: unknown, query: () => PromiseLike<T>): Promise<T> {
-    const models = affectedModels(this.schema, model, operation, args)
+  write<T>(model: string, operation: string, args: unknown, query: () => PromiseLike<T>): Promise<T> {
+    return this.writeModels(affectedModels(this.schema, model, operation, args), query)
+  }
+
+  private async writeModels<T>(models: Set<string>, query: () => PromiseLike<T>): Promise<T> {
     this.bumpModels(models)
     const scope = currentTransaction()
     if (scope !== undefined) for (const m of models) scope.touched.add(m)
@@ -129,8 +141,10 @@ export class TieredCache {
     }
   }
 
-  /** Raw SQL can change anything: every entry becomes invalid. */
+  /** Raw SQL: invalidates the models named through `affecting()`, or else everything. */
   async writeRaw<T>(query: () => PromiseLike<T>): Promise<T> {
+    const named = rawModels.getStore()
+    if (named !== undefined) return this.writeModels(new Set(named), query)
     this.generations.bump(this.generations.all)
     const scope = currentTransaction()
     if (scope !== undefined) scope.touched.add('*')
@@ -169,6 +183,12 @@ export class TieredCache {
     invalidateAll: async () => {
       this.generations.bump(this.generations.all)
       this.l1?.clear()
+    },
+    affecting: (models, fn) => {
+      for (const model of models) {
+        if (this.schema.model(model) === undefined) throw new CacheConfigError('affecting', `has no model '${model}'`)
+      }
+      return rawModels.run(models, fn)
     },
     metrics: () => this.metrics.snapshot(),
     resetMetrics: () => this.metrics.reset(),

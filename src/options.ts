@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis'
 import { CacheConfigError } from './errors.js'
 
 /** The read operations this library can serve from cache. */
@@ -25,6 +26,33 @@ export type CacheStrategy =
       tags?: readonly string[]
     }
 
+/** A completed write, as write-triggered rules see it. */
+export interface WriteEvent {
+  model: string
+  operation: string
+  args: Record<string, unknown>
+  /** What the write returned (a row, a `{ count }`, or rows for `*AndReturn`). */
+  result: unknown
+}
+
+/**
+ * A tag a write drops. A string is static, or a template whose `{field}` parts are filled from the
+ * written row (the result, else `args.where`, else `args.data`): `'post:{id}'`, `'user:{authorId}'`.
+ * A function computes tags from the write; returning nothing drops nothing.
+ */
+export type TagRule = string | ((write: WriteEvent) => string | readonly string[] | null | undefined)
+
+/** What else a write to a model invalidates, beyond what the schema says it can change. */
+export interface WriteRules {
+  models?: readonly string[]
+  tags?: readonly TagRule[]
+  /**
+   * Glob patterns of tags (`'recruiter:*'`) dropped in the background (SCAN + UNLINK on the tag
+   * counters in Redis, never KEYS); eventually applied, not before the write resolves.
+   */
+  patterns?: readonly string[]
+}
+
 /** Policy of one model: `false` never caches it. */
 export type ModelPolicy =
   | false
@@ -35,6 +63,8 @@ export type ModelPolicy =
       swr?: number
       /** Which read operations are cached. @default every read operation */
       operations?: readonly ReadOperation[]
+      /** What a write to this model invalidates besides the models the schema says it changes. */
+      invalidates?: WriteRules
     }
 
 /** Minimal logger contract; a pino logger satisfies it. */
@@ -47,6 +77,18 @@ export interface CacheLogger {
 export interface CacheOptions {
   /** Key prefix, so that several applications can share one Redis. @default 'ptc' */
   namespace?: string
+  /** The L2 tier: your ioredis client (standalone, Sentinel or Cluster). Without it, L1 only. */
+  redis?: Redis | Cluster
+  /**
+   * For applications where the same arguments return different rows per caller (row-level
+   * security, a per-tenant schema): a value, typically read from AsyncLocalStorage, that becomes
+   * part of every key. Reads whose partition is `undefined` share entries.
+   */
+  partition?: () => string | number | undefined | null
+  /** Milliseconds before a Redis command is given up and the read goes to the database. @default 250 */
+  redisTimeoutMs?: number
+  /** After this many consecutive Redis failures, stop calling it for `cooldownMs`. */
+  breaker?: { failures?: number; cooldownMs?: number }
   /** In-process tier. `false` disables it. */
   l1?:
     | false
