@@ -131,7 +131,7 @@ async function runTransaction(cache: TieredCache, begin: Client['$transaction'],
   const scope: TransactionScope = outer ?? { touched: new Set() }
   const callback = first as (tx: unknown) => Promise<unknown>
   const result = await begin((tx: unknown) => transactions.run(scope, () => callback(tx)), ...rest)
-  if (outer === undefined) cache.commit(scope.touched)
+  if (outer === undefined) await cache.commit(scope.touched)
   return result
 }
 

@@ -33,4 +33,11 @@ export class Generations {
   bump(gen: Generation): void {
     gen.value++
   }
+
+  /** Bumps every known counter whose name matches a glob (`*` any run, `?` one character). */
+  bumpMatching(glob: string): void {
+    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+    const pattern = new RegExp(`^${escaped}$`)
+    for (const gen of this.byName.values()) if (pattern.test(gen.name)) gen.value++
+  }
 }

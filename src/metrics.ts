@@ -10,6 +10,8 @@ export interface ModelCounters {
 }
 
 export interface MetricsSnapshot {
+  /** Redis calls that failed or timed out (each answered from L1 or the database instead). */
+  redisErrors: number
   hits: number
   misses: number
   hitRate: number
@@ -18,6 +20,7 @@ export interface MetricsSnapshot {
 
 export class Metrics {
   private readonly models = new Map<string, ModelCounters>()
+  redisErrors = 0
 
   for(model: string): ModelCounters {
     let counters = this.models.get(model)
@@ -37,10 +40,11 @@ export class Metrics {
       hits += c.hitsL1 + c.hitsL2
       misses += c.misses
     }
-    return { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), models }
+    return { redisErrors: this.redisErrors, hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), models }
   }
 
   reset(): void {
+    this.redisErrors = 0
     for (const c of this.models.values()) {
       c.hitsL1 = c.hitsL2 = c.misses = c.bypasses = c.invalidations = 0
     }

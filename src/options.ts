@@ -111,10 +111,15 @@ export interface ResolvedModelPolicy {
   ttlMs: number
   swrMs: number
   operations: ReadonlySet<string>
+  invalidates: WriteRules | undefined
 }
 
 export interface ResolvedOptions {
   namespace: string
+  redis: Redis | Cluster | undefined
+  partition: CacheOptions['partition']
+  redisTimeoutMs: number
+  breaker: { failures: number; cooldownMs: number }
   l1: { maxBytes: number; maxEntryBytes: number } | false
   defaults: ResolvedModelPolicy
   models: ReadonlyMap<string, ResolvedModelPolicy | false>
@@ -134,7 +139,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   if (typeof namespace !== 'string' || !/^[\w.-]{1,64}$/.test(namespace)) {
     throw new CacheConfigError('namespace', 'must be 1–64 characters of [A-Za-z0-9_.-]')
   }
-  const defaults = resolvePolicy('defaults', {
+  const defaults: ResolvedModelPolicy = resolvePolicy('defaults', {
     ttl: options.defaults?.ttl ?? DEFAULT_TTL_S,
     swr: options.defaults?.swr ?? 0,
   })
@@ -142,8 +147,21 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   for (const [model, policy] of Object.entries(options.models ?? {})) {
     models.set(model, policy === false ? false : resolvePolicy(`models.${model}`, policy, defaults))
   }
+  if (options.redis !== undefined && typeof (options.redis as { defineCommand?: unknown }).defineCommand !== 'function') {
+    throw new CacheConfigError('redis', 'must be an ioredis client (Redis or Cluster)')
+  }
+  if (options.partition !== undefined && typeof options.partition !== 'function') {
+    throw new CacheConfigError('partition', 'must be a function returning the caller\'s partition')
+  }
   return {
     namespace,
+    redis: options.redis,
+    partition: options.partition,
+    redisTimeoutMs: positive('redisTimeoutMs', options.redisTimeoutMs, 250),
+    breaker: {
+      failures: positive('breaker.failures', options.breaker?.failures, 3),
+      cooldownMs: positive('breaker.cooldownMs', options.breaker?.cooldownMs, 1000),
+    },
     l1: resolveL1(options.l1),
     defaults,
     models,
@@ -181,7 +199,28 @@ function resolvePolicy(
       throw new CacheConfigError(`${path}.operations`, `'${op}' is not one of ${READ_OPERATIONS.join(', ')}`)
     }
   }
-  return { ttlMs, swrMs, operations: new Set(operations) }
+  return { ttlMs, swrMs, operations: new Set(operations), invalidates: resolveRules(`${path}.invalidates`, policy.invalidates) }
+}
+
+function resolveRules(path: string, rules: WriteRules | undefined): WriteRules | undefined {
+  if (rules === undefined) return undefined
+  if (typeof rules !== 'object' || rules === null) throw new CacheConfigError(path, 'must be an object { models?, tags?, patterns? }')
+  for (const key of ['models', 'tags', 'patterns'] as const) {
+    const list = rules[key]
+    if (list !== undefined && !Array.isArray(list)) throw new CacheConfigError(`${path}.${key}`, 'must be an array')
+  }
+  for (const tag of rules.tags ?? []) {
+    if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '')) {
+      throw new CacheConfigError(`${path}.tags`, 'takes non-empty strings and functions')
+    }
+  }
+  return rules
+}
+
+function positive(path: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${String(value)}`)
+  return value
 }
 
 /** Seconds (as users write them) to milliseconds; `undefined` stays undefined. */

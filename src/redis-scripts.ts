@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs'
+import type { Cluster, Redis } from 'ioredis'
+
+/**
+ * The Lua scripts of src/lua/, registered once per client with `defineCommand` under
+ * version-suffixed names (ioredis then sends EVALSHA, and the script text only on NOSCRIPT), each
+ * behind a typed wrapper so that no caller builds KEYS/ARGV by hand. File names say how many keys
+ * a script takes: `<name>-<numberOfKeys>.lua`.
+ */
+const VERSION = 'v1'
+const SCRIPTS = { generation: 'generation-1', bump: 'bump-1', store: 'store-2' } as const
+
+type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
+
+export interface Scripts {
+  /** Current value of a generation counter, created at `initial` when missing. */
+  generation(key: string, initial: string): Promise<string>
+  /** Moves a counter on (or creates it at `initial`); returns the new value. */
+  bump(key: string, initial: string): Promise<string>
+  /** Stores `entry` if the generation at `generationKey` is still `seen`; true when stored. */
+  store(entryKey: string, generationKey: string, seen: string, entry: Buffer, ttlMs: number): Promise<boolean>
+}
+
+export function registerScripts(redis: Redis | Cluster): Scripts {
+  const commands = redis as unknown as Record<string, Command>
+  for (const file of Object.values(SCRIPTS)) {
+    const name = commandName(file)
+    if (typeof commands[name] === 'function') continue
+    const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
+    redis.defineCommand(name, { numberOfKeys: Number(file.split('-').pop()), lua })
+  }
+  const call = (file: string) => commands[commandName(file)]!.bind(redis)
+  const generation = call(SCRIPTS.generation)
+  const bump = call(SCRIPTS.bump)
+  const store = call(SCRIPTS.store)
+  return {
+    generation: async (key, initial) => String(await generation(key, initial)),
+    bump: async (key, initial) => String(await bump(key, initial)),
+    store: async (entryKey, generationKey, seen, entry, ttlMs) =>
+      (await store(entryKey, generationKey, seen, entry, ttlMs)) === 1,
+  }
+}
+
+function commandName(file: string): string {
+  return `ptc_${file.replace(/-\d+$/, '')}_${VERSION}`
+}
