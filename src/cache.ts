@@ -16,7 +16,9 @@ import { currentTransaction } from './transaction.js'
 import { WriteRuleSet } from './write-rules.js'
 
 /** Runs the real Prisma query for a read, with `cacheStrategy` already stripped. */
-export type RunQuery = (operation: string, args: unknown) => PromiseLike<unknown>
+export interface QueryRunner {
+  query(operation: string, args: unknown): PromiseLike<unknown>
+}
 
 /** The `OrThrow` variants share their entries with the plain ones: a `null` is a `null`. */
 const KEY_OPERATION: Record<string, string> = {
@@ -85,7 +87,7 @@ export class TieredCache {
   }
 
   /** Serves a read: a value on an L1 hit (no promise, no await), otherwise a promise. */
-  read(model: string, operation: string, rawArgs: unknown, run: RunQuery, inTransaction = false): unknown {
+  read(model: string, operation: string, rawArgs: unknown, run: QueryRunner, inTransaction = false): unknown {
     const counters = this.metrics.for(model)
     let args = rawArgs
     let strategy: CacheStrategy | undefined
@@ -97,14 +99,14 @@ export class TieredCache {
     const policy = inTransaction || currentTransaction() !== undefined ? null : this.policyFor(model, operation, strategy)
     if (policy === null) {
       counters.bypasses++
-      return run(operation, args)
+      return run.query(operation, args)
     }
     const keyOperation = KEY_OPERATION[operation] ?? operation
     const key = this.key(model, keyOperation, args, policy)
     const entry = this.l1?.get(key)
     if (entry !== undefined && entry.freshUntil > this.options.now() && isCurrent(entry)) {
       counters.hitsL1++
-      if (entry.value === null && keyOperation !== operation) return run(operation, args)
+      if (entry.value === null && keyOperation !== operation) return run.query(operation, args)
       return clone(entry.value)
     }
     return this.miss(model, operation, keyOperation, key, args, policy, run)
@@ -124,7 +126,7 @@ export class TieredCache {
     key: string,
     args: unknown,
     policy: EntryPolicy,
-    run: RunQuery,
+    run: QueryRunner,
   ): Promise<unknown> {
     const counters = this.metrics.for(model)
     const deps = this.dependencies(model, args, policy)
@@ -142,7 +144,7 @@ export class TieredCache {
       }
     }
     counters.misses++
-    const value = await run(keyOperation, args)
+    const value = await run.query(keyOperation, args)
     const bytes = encode(value)
     const freshUntil = this.options.now() + policy.ttlMs
     this.fillL1(key, value, bytes.length, freshUntil, deps, seen)
@@ -153,8 +155,8 @@ export class TieredCache {
   }
 
   /** A cached `null` for an `OrThrow` read: let Prisma throw its own error (or find the row now). */
-  private answer(value: unknown, operation: string, keyOperation: string, args: unknown, run: RunQuery): unknown {
-    return value === null && keyOperation !== operation ? run(operation, args) : value
+  private answer(value: unknown, operation: string, keyOperation: string, args: unknown, run: QueryRunner): unknown {
+    return value === null && keyOperation !== operation ? run.query(operation, args) : value
   }
 
   /**

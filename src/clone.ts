@@ -8,6 +8,12 @@ import { Decimal } from '@prisma/client/runtime/client'
  */
 export function clone<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    // rows are plain objects: the common case goes first
+    const out: Record<string, unknown> = {}
+    for (const key in value) out[key] = clone((value as Record<string, unknown>)[key])
+    return out as T
+  }
   if (Array.isArray(value)) {
     const out = new Array(value.length)
     for (let i = 0; i < value.length; i++) out[i] = clone(value[i])

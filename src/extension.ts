@@ -1,7 +1,7 @@
 import { Prisma } from '@prisma/client/extension'
 import { TieredCache, type CacheApi } from './cache.js'
 import { resolveOptions, type CacheOptions, type CacheStrategy } from './options.js'
-import { CachedPrismaPromise } from './prisma-promise.js'
+import { CachedPrismaPromise, withoutStrategy, type ModelContext } from './prisma-promise.js'
 import { SchemaFacts } from './schema.js'
 import { isTransactionClient } from './prisma-internals.js'
 import { currentTransaction, transactions, type TransactionScope } from './transaction.js'
@@ -23,11 +23,6 @@ const WRITES = new Set([
   'deleteMany',
 ])
 
-type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
-interface ModelContext {
-  $name: string
-  $parent: Record<string, Delegate>
-}
 type Client = { $transaction(...args: unknown[]): Promise<unknown> }
 
 /**
@@ -43,13 +38,7 @@ export function withCache(options?: CacheOptions) {
     function read(operation: string) {
       return function (this: unknown, args?: unknown) {
         const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
-        const model = ctx.$name
-        const delegate = ctx.$parent[delegateName(model)]!
-        const inTransaction = isTransactionClient(ctx.$parent)
-        return new CachedPrismaPromise(
-          () => cache.read(model, operation, args, (op, a) => delegate[op]!(a), inTransaction),
-          () => delegate[operation]!(withoutStrategy(args)),
-        )
+        return new CachedPrismaPromise(cache, ctx, operation, args, isTransactionClient(ctx.$parent))
       }
     }
 
@@ -133,15 +122,4 @@ async function runTransaction(cache: TieredCache, begin: Client['$transaction'],
   const result = await begin((tx: unknown) => transactions.run(scope, () => callback(tx)), ...rest)
   if (outer === undefined) await cache.commit(scope.touched)
   return result
-}
-
-function withoutStrategy(args: unknown): unknown {
-  if (typeof args !== 'object' || args === null || !('cacheStrategy' in args)) return args
-  const { cacheStrategy: _, ...rest } = args as CacheArgs
-  return rest
-}
-
-/** Prisma names a model's client property after the model with a lower-case first letter. */
-function delegateName(model: string): string {
-  return model.charAt(0).toLowerCase() + model.slice(1)
 }

@@ -33,7 +33,8 @@ function canonicalObject(value: object): string {
   const proto = Object.getPrototypeOf(value)
   // Prisma.DbNull, JsonNull, AnyNull and other class instances: their class is their meaning
   const tag = proto === Object.prototype || proto === null ? '' : (proto.constructor?.name ?? '?')
-  const keys = Object.keys(value).sort()
+  const keys = Object.keys(value)
+  if (keys.length > 1) keys.sort()
   let out = `${tag}{`
   let first = true
   for (const key of keys) {

@@ -35,9 +35,12 @@ export interface L2Options {
 
 const RAW = 0
 const BROTLI = 1
-/** Values above this many encoded bytes are compressed: brotli at quality 1 measured ~25× smaller
- * than msgpack on 100 blog rows at ~70 µs to compress, ~45 µs to decompress (DESIGN.md). */
-const COMPRESS_ABOVE = 8 * 1024
+/**
+ * Values above this many encoded bytes are compressed. Brotli at quality 1 made 100 blog rows
+ * (28 KB of msgpack) ~15× smaller for ~70 µs to compress and ~45 µs to decompress: worth it for
+ * Redis memory on large values, too slow for the hit path of ordinary ones (DESIGN.md, "Codec").
+ */
+const COMPRESS_ABOVE = 32 * 1024
 
 class RedisTimeout extends Error {}
 
@@ -53,9 +56,11 @@ export class L2 {
   private readonly breaker: Breaker
   /** Counters whose bump did not reach Redis: until they do, its entries may be stale. */
   private readonly unbumped = new Set<string>()
+  private readonly isCluster: boolean
 
   constructor(private readonly options: L2Options) {
     this.scripts = registerScripts(options.redis)
+    this.isCluster = 'nodes' in options.redis && typeof options.redis.nodes === 'function'
     this.breaker = new Breaker(options.breaker.failures, options.breaker.cooldownMs, options.now, (state) =>
       state === 'open'
         ? options.logger?.warn({ cooldownMs: options.breaker.cooldownMs }, 'prisma-tiered-cache: Redis unavailable, serving from L1 and the database')
@@ -81,11 +86,24 @@ export class L2 {
   async lookup(entryKey: string, dependencies: readonly string[]): Promise<L2Lookup | undefined> {
     if (!(await this.usable())) return undefined
     return this.guard(async () => {
-      const [raw, ...generations] = await Promise.all([
-        this.options.redis.getBuffer(entryKey),
-        ...dependencies.map((name) => this.scripts.generation(this.generationKey(name), initialGeneration())),
-      ])
+      const [raw, ...generations] = this.isCluster
+        ? await Promise.all([
+            this.options.redis.getBuffer(entryKey),
+            ...dependencies.map((name) => this.scripts.generation(this.generationKey(name), initialGeneration())),
+          ])
+        : await this.pipelinedLookup(entryKey, dependencies)
       return { entry: raw === null ? undefined : unpackEntry(raw as Buffer), generations: generations as string[] }
+    })
+  }
+
+  /** Standalone Redis: one pipeline, one write to the socket, one round trip. */
+  private async pipelinedLookup(entryKey: string, dependencies: readonly string[]): Promise<unknown[]> {
+    const pipeline = this.options.redis.pipeline().getBuffer(entryKey)
+    for (const name of dependencies) this.scripts.queueGeneration(pipeline, this.generationKey(name), initialGeneration())
+    const replies = (await pipeline.exec()) ?? []
+    return replies.map(([error, value]) => {
+      if (error) throw error
+      return value
     })
   }
 

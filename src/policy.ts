@@ -15,7 +15,7 @@ const NO_TAGS: readonly string[] = Object.freeze([])
  * (no `cacheStrategy`) returns a memoized object, so the hot path allocates nothing here.
  */
 export class Policy {
-  private readonly memo = new Map<string, EntryPolicy | null>()
+  private readonly memo = new Map<string, Record<string, EntryPolicy | null>>()
 
   constructor(private readonly options: ResolvedOptions) {}
 
@@ -28,15 +28,19 @@ export class Policy {
   }
 
   private base(model: string, operation: string): EntryPolicy | null {
-    const memoKey = `${model}.${operation}`
-    let policy = this.memo.get(memoKey)
+    let byOperation = this.memo.get(model)
+    if (byOperation === undefined) {
+      byOperation = Object.create(null) as Record<string, EntryPolicy | null>
+      this.memo.set(model, byOperation)
+    }
+    let policy = byOperation[operation]
     if (policy === undefined) {
       const resolved: ResolvedModelPolicy | false = this.options.models.get(model) ?? this.options.defaults
       policy =
         resolved === false || !resolved.operations.has(operation) || resolved.ttlMs === 0
           ? null
           : { ttlMs: resolved.ttlMs, swrMs: resolved.swrMs, tags: NO_TAGS }
-      this.memo.set(memoKey, policy)
+      byOperation[operation] = policy
     }
     return policy
   }

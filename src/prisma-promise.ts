@@ -1,25 +1,50 @@
+import type { QueryRunner } from './cache.js'
+
 /** What `$transaction([...])` calls on each element of its array. */
 interface TransactionCapable {
   requestTransaction?(batch: unknown): PromiseLike<unknown>
+}
+
+type Delegate = Record<string, (args: unknown) => PromiseLike<unknown> & TransactionCapable>
+
+/** The model context Prisma binds to a model-extension method (`this`). */
+export interface ModelContext {
+  $name: string
+  $parent: Record<string, Delegate>
+}
+
+/** What serves a read: `TieredCache.read`, seen from here. */
+export interface ReadServer {
+  read(model: string, operation: string, args: unknown, runner: QueryRunner, inTransaction: boolean): unknown
 }
 
 /**
  * What a cached read returns: a Prisma-promise look-alike. Like Prisma's own, it is lazy (nothing
  * runs until awaited) and it can join an array `$transaction([...])`, where it hands over the real,
  * uncached Prisma query: a cache must never answer inside a transaction, nor make one hang.
+ * It is also the read's query runner, so that a read allocates this one object and no closures.
  */
-export class CachedPrismaPromise<T> implements PromiseLike<T> {
+export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   private started: Promise<T> | undefined
 
   constructor(
-    private readonly serve: () => unknown,
-    private readonly uncached: () => PromiseLike<unknown> & TransactionCapable,
+    private readonly server: ReadServer,
+    private readonly ctx: ModelContext,
+    private readonly operation: string,
+    private readonly args: unknown,
+    private readonly inTransaction: boolean,
   ) {}
+
+  /** Runs the real Prisma query on the client this extension was applied to. */
+  query(operation: string, args: unknown): PromiseLike<unknown> & TransactionCapable {
+    return this.ctx.$parent[delegateName(this.ctx.$name)]![operation]!(args)
+  }
 
   private run(): Promise<T> {
     if (this.started === undefined) {
       try {
-        this.started = Promise.resolve(this.serve() as T)
+        const answer = this.server.read(this.ctx.$name, this.operation, this.args, this, this.inTransaction)
+        this.started = (answer instanceof Promise ? answer : Promise.resolve(answer)) as Promise<T>
       } catch (error) {
         this.started = Promise.reject(error)
       }
@@ -43,11 +68,29 @@ export class CachedPrismaPromise<T> implements PromiseLike<T> {
   }
 
   requestTransaction(batch: unknown): PromiseLike<unknown> {
-    const query = this.uncached()
-    return query.requestTransaction ? query.requestTransaction(batch) : (query as PromiseLike<unknown>)
+    const query = this.query(this.operation, withoutStrategy(this.args))
+    return query.requestTransaction ? query.requestTransaction(batch) : query
   }
 
   get [Symbol.toStringTag](): string {
     return 'PrismaPromise'
   }
+}
+
+export function withoutStrategy(args: unknown): unknown {
+  if (typeof args !== 'object' || args === null || !('cacheStrategy' in args)) return args
+  const { cacheStrategy: _, ...rest } = args as { cacheStrategy?: unknown }
+  return rest
+}
+
+const delegateNames = new Map<string, string>()
+
+/** Prisma names a model's client property after the model with a lower-case first letter. */
+function delegateName(model: string): string {
+  let name = delegateNames.get(model)
+  if (name === undefined) {
+    name = model.charAt(0).toLowerCase() + model.slice(1)
+    delegateNames.set(model, name)
+  }
+  return name
 }

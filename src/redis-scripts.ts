@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Cluster, Redis } from 'ioredis'
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 
 /**
  * The Lua scripts of src/lua/, registered once per client with `defineCommand` under
@@ -15,6 +15,8 @@ type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
 export interface Scripts {
   /** Current value of a generation counter, created at `initial` when missing. */
   generation(key: string, initial: string): Promise<string>
+  /** The same, queued on a pipeline. */
+  queueGeneration(pipeline: ChainableCommander, key: string, initial: string): void
   /** Moves a counter on (or creates it at `initial`); returns the new value. */
   bump(key: string, initial: string): Promise<string>
   /** Stores `entry` if the generation at `generationKey` is still `seen`; true when stored. */
@@ -35,6 +37,8 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const store = call(SCRIPTS.store)
   return {
     generation: async (key, initial) => String(await generation(key, initial)),
+    queueGeneration: (pipeline, key, initial) =>
+      void (pipeline as unknown as Record<string, Command>)[commandName(SCRIPTS.generation)]!(key, initial),
     bump: async (key, initial) => String(await bump(key, initial)),
     store: async (entryKey, generationKey, seen, entry, ttlMs) =>
       (await store(entryKey, generationKey, seen, entry, ttlMs)) === 1,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Prisma } from '../generated/prisma/client.js'
 import { clone } from '../src/clone.js'
-import { decode, encode } from '../src/codec.js'
+import { createCodec, decode, encode } from '../src/codec.js'
 
 const row = {
   at: new Date('2026-01-02T03:04:05.678Z'),
@@ -25,6 +25,14 @@ describe('codec', () => {
     expect(back.price).toBeInstanceOf(Prisma.Decimal)
     expect(back.price.toFixed(6)).toBe('12345678901234.123456')
     expect(back.bytes.constructor).toBe(Uint8Array)
+  })
+
+  it('writes self-contained messages: a decoder with no shared state reads any of them', () => {
+    const messages = [encode([row, row]), encode({ other: 'shape', n: 1 }), encode([{ ...row, extra: true }])]
+    const stranger = createCodec() // another process, or this one after a restart
+    expect(stranger.unpack(messages[2]!)).toEqual([{ ...row, extra: true }])
+    expect(stranger.unpack(messages[0]!)).toEqual([row, row])
+    expect(stranger.unpack(messages[1]!)).toEqual({ other: 'shape', n: 1 })
   })
 })
 
