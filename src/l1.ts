@@ -41,7 +41,7 @@ export class L1 {
     if (entry.size > this.maxEntryBytes) return
     this.entries.set(key, entry)
     this.bytes += entry.size
-    if (this.bytes > this.maxBytes) this.evict()
+    if (this.bytes > this.maxBytes) this.evict(key)
   }
 
   delete(key: string): void {
@@ -64,12 +64,12 @@ export class L1 {
     return this.bytes
   }
 
-  /** Oldest first; a used entry loses its flag and goes to the back instead of out. */
-  private evict(): void {
+  /** Oldest first; a used entry (or the one just added) loses its flag and goes to the back instead of out. */
+  private evict(added: string): void {
     for (const [key, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) return
       this.entries.delete(key)
-      if (entry.used) {
+      if (entry.used || key === added) {
         entry.used = false
         this.entries.set(key, entry)
       } else {
