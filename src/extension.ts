@@ -91,6 +91,13 @@ export function withCache(options?: CacheOptions) {
         $executeRawUnsafe({ args, query }) {
           return cache.writeRaw(() => query(args))
         },
+        // never cached; a writing one (`UPDATE … RETURNING`) invalidates only what `affecting()` names
+        $queryRaw({ args, query }) {
+          return cache.queryRaw(() => query(args))
+        },
+        $queryRawUnsafe({ args, query }) {
+          return cache.queryRaw(() => query(args))
+        },
       },
       // Typed as `$cache` alone: a `$transaction` in the client component would replace Prisma's
       // own, fully typed signature with ours, and transaction callbacks would lose their types.
@@ -100,7 +107,7 @@ export function withCache(options?: CacheOptions) {
           const ctx = Prisma.getExtensionContext(this) as unknown as { $parent: Client }
           // Prisma's own method, called on this client: its transaction client keeps our extension
           const begin = (...a: unknown[]) => ctx.$parent.$transaction.apply(this, a)
-          return runTransaction(cache, begin, args)
+          return runTransaction(cache, begin, args, isTransactionClient(this))
         },
       } as { $cache: CacheApi },
     })
@@ -113,10 +120,17 @@ export function withCache(options?: CacheOptions) {
  * because a read from outside could have cached the pre-commit rows after the write-time bumps.
  * On rollback nothing more is bumped: the database did not change.
  */
-async function runTransaction(cache: TieredCache, begin: Client['$transaction'], args: unknown[]): Promise<unknown> {
+async function runTransaction(
+  cache: TieredCache,
+  begin: Client['$transaction'],
+  args: unknown[],
+  nested: boolean,
+): Promise<unknown> {
   const [first, ...rest] = args
   if (typeof first !== 'function') return begin(first, ...rest)
-  const outer = currentTransaction()
+  // `tx.$transaction` is a savepoint of the outer transaction: its writes commit with the outer
+  // one. A `prisma.$transaction` started inside a callback is a transaction of its own.
+  const outer = nested ? currentTransaction() : undefined
   const scope: TransactionScope = outer ?? { touched: new Set() }
   const callback = first as (tx: unknown) => Promise<unknown>
   const result = await begin((tx: unknown) => transactions.run(scope, () => callback(tx)), ...rest)
