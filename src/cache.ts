@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { Bus } from './bus.js'
 import { clone } from './clone.js'
 import { decode, encode } from './codec.js'
 import { readDependencies } from './dependencies.js'
@@ -6,12 +7,13 @@ import { CacheConfigError } from './errors.js'
 import { Generations, type Generation } from './generations.js'
 import { affectedModels } from './invalidation.js'
 import { readKey } from './keys.js'
-import { isCurrent, L1 } from './l1.js'
+import { isCurrent, L1, type L1Entry } from './l1.js'
 import { L2, type L2Lookup } from './l2.js'
 import { Metrics, type MetricsSnapshot } from './metrics.js'
 import type { CacheStrategy, ResolvedOptions } from './options.js'
 import { Policy, type EntryPolicy } from './policy.js'
 import type { SchemaFacts } from './schema.js'
+import { Lease, pollDelay, SingleFlight, sleep } from './stampede.js'
 import { currentTransaction } from './transaction.js'
 import { WriteRuleSet } from './write-rules.js'
 
@@ -42,6 +44,24 @@ export interface CacheApi {
   affecting<T>(models: readonly string[], fn: () => Promise<T>): Promise<T>
   metrics(): MetricsSnapshot
   resetMetrics(): void
+  /** Resolves once the invalidation bus is subscribed (immediately without Redis). */
+  ready(): Promise<void>
+  /** Closes the bus connection this extension opened. Your own Redis client stays yours. */
+  close(): void
+}
+
+/** One read in flight: what it needs to load, refresh or answer. */
+interface Read {
+  model: string
+  operation: string
+  keyOperation: string
+  key: string
+  args: unknown
+  policy: EntryPolicy
+  run: QueryRunner
+  deps: Generation[]
+  /** Local generations of `deps` before anything was read. */
+  seen: number[]
 }
 
 /** The models a raw statement changes, as named by `prisma.$cache.affecting()`. */
@@ -52,7 +72,7 @@ const rawModels = new AsyncLocalStorage<readonly string[]>()
  * extension API (extension.ts adapts it). Correctness rests on one rule: a read snapshots the
  * generations of everything it depends on *before* it queries, and its result is kept only if
  * none of them moved while it ran; a write bumps every counter it can affect before it runs and
- * again after. L1 checks this process's counters, L2 the counters in Redis.
+ * again after. L1 checks this process's counters (kept current by the bus), L2 Redis's.
  */
 export class TieredCache {
   readonly generations = new Generations()
@@ -61,6 +81,11 @@ export class TieredCache {
   private readonly rules: WriteRuleSet
   private readonly l1: L1 | undefined
   private readonly l2: L2 | undefined
+  private readonly bus: Bus | undefined
+  private readonly flights = new SingleFlight<unknown>()
+  private readonly refreshing = new Set<string>()
+  /** While the bus is down, other processes' writes go unheard: L1 entries live briefly. */
+  private l1TtlCapMs = Infinity
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -72,18 +97,42 @@ export class TieredCache {
     this.policy = new Policy(options)
     this.rules = new WriteRuleSet(options, schema)
     this.l1 = options.l1 ? new L1(options.l1.maxBytes, options.l1.maxEntryBytes) : undefined
-    this.l2 = options.redis
-      ? new L2({
-          redis: options.redis,
-          namespace: options.namespace,
-          schemaHash: schema.hash,
-          timeoutMs: options.redisTimeoutMs,
-          breaker: options.breaker,
-          now: options.now,
-          logger: options.logger,
-          onError: () => this.metrics.redisErrors++,
-        })
-      : undefined
+    if (options.redis === undefined) return
+    if (this.l1 !== undefined) this.bus = this.openBus(options.redis)
+    this.l2 = new L2({
+      redis: options.redis,
+      namespace: options.namespace,
+      schemaHash: schema.hash,
+      timeoutMs: options.redisTimeoutMs,
+      breaker: options.breaker,
+      now: options.now,
+      logger: options.logger,
+      onError: () => this.metrics.redisErrors++,
+      publish: this.bus && ((names) => this.bus!.publish(names)),
+    })
+  }
+
+  private openBus(redis: NonNullable<ResolvedOptions['redis']>): Bus {
+    const { degradedTtlMs } = this.options.l1 as { degradedTtlMs: number }
+    this.l1TtlCapMs = degradedTtlMs // until subscribed, we may miss other processes' writes
+    const bus = new Bus(redis, `${this.options.namespace}:bus`, {
+      onBumped: (names, delayMs) => {
+        for (const name of names) this.generations.bump(this.generations.get(name))
+        this.metrics.busDelay(delayMs)
+      },
+      // messages may have been lost while down: forget everything L1 holds, keep entries short
+      onDown: () => {
+        this.l1?.clear()
+        this.l1TtlCapMs = degradedTtlMs
+        this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost; L1 flushed, its ttl capped')
+      },
+      onUp: () => {
+        this.l1?.clear()
+        this.l1TtlCapMs = Infinity
+      },
+    }, this.options.logger)
+    redis.once('end', () => bus.close())
+    return bus
   }
 
   /** Serves a read: a value on an L1 hit (no promise, no await), otherwise a promise. */
@@ -104,12 +153,37 @@ export class TieredCache {
     const keyOperation = KEY_OPERATION[operation] ?? operation
     const key = this.key(model, keyOperation, args, policy)
     const entry = this.l1?.get(key)
-    if (entry !== undefined && entry.freshUntil > this.options.now() && isCurrent(entry)) {
-      counters.hitsL1++
-      if (entry.value === null && keyOperation !== operation) return run.query(operation, args)
-      return clone(entry.value)
+    if (entry !== undefined && isCurrent(entry)) {
+      const now = this.options.now()
+      if (entry.freshUntil > now) {
+        if (entry.remote !== undefined && this.strict) return this.strictHit(entry, model, operation, keyOperation, key, args, policy, run)
+        counters.hitsL1++
+        return this.answer(clone(entry.value), operation, keyOperation, args, run)
+      }
+      if (entry.staleUntil > now) {
+        counters.stale++
+        this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run))
+        return this.answer(clone(entry.value), operation, keyOperation, args, run)
+      }
     }
-    return this.miss(model, operation, keyOperation, key, args, policy, run)
+    return this.miss(this.describe(model, operation, keyOperation, key, args, policy, run))
+  }
+
+  private get strict(): boolean {
+    return this.options.l1 !== false && this.options.l1.consistency === 'strict'
+  }
+
+  private describe(
+    model: string,
+    operation: string,
+    keyOperation: string,
+    key: string,
+    args: unknown,
+    policy: EntryPolicy,
+    run: QueryRunner,
+  ): Read {
+    const deps = this.dependencies(model, args, policy)
+    return { model, operation, keyOperation, key, args, policy, run, deps, seen: deps.map((gen) => gen.value) }
   }
 
   private key(model: string, operation: string, args: unknown, policy: EntryPolicy): string {
@@ -119,7 +193,9 @@ export class TieredCache {
     return partition === undefined || partition === null ? `${base}${tags}` : `${JSON.stringify(partition)}|${base}${tags}`
   }
 
-  private async miss(
+  /** `consistency: 'strict'`: an L1 entry is served only if Redis's counters still match it. */
+  private async strictHit(
+    entry: L1Entry,
     model: string,
     operation: string,
     keyOperation: string,
@@ -128,30 +204,131 @@ export class TieredCache {
     policy: EntryPolicy,
     run: QueryRunner,
   ): Promise<unknown> {
-    const counters = this.metrics.for(model)
-    const deps = this.dependencies(model, args, policy)
-    const seen = deps.map((gen) => gen.value)
-    const entryKey = this.l2?.entryKey(model, key)
-    let lookup: L2Lookup | undefined
-    if (this.l2 !== undefined) {
-      lookup = await this.l2.lookup(entryKey!, deps.map((gen) => gen.name))
-      const entry = lookup?.entry
-      if (entry !== undefined && entry.freshUntil > this.options.now() && sameValues(entry.seen, lookup!.generations)) {
-        counters.hitsL2++
-        const value = decode(entry.bytes)
-        this.fillL1(key, value, entry.bytes.length, entry.freshUntil, deps, seen)
-        return this.answer(value, operation, keyOperation, args, run)
+    const current = await this.l2!.generations(entry.deps.map((gen) => gen.name))
+    if (current !== undefined && sameValues(current, entry.remote!)) {
+      this.metrics.for(model).hitsL1++
+      return this.answer(clone(entry.value), operation, keyOperation, args, run)
+    }
+    return this.miss(this.describe(model, operation, keyOperation, key, args, policy, run))
+  }
+
+  /** Concurrent identical misses that saw the same generations share one load. */
+  private async miss(read: Read): Promise<unknown> {
+    const flightKey = `${read.key}\u0000${read.seen.join(',')}`
+    const flight = this.flights.get(flightKey)
+    if (flight !== undefined) {
+      this.metrics.for(read.model).coalesced++
+      return this.answer(clone(await flight), read.operation, read.keyOperation, read.args, read.run)
+    }
+    const value = await this.flights.run(flightKey, () => this.load(read))
+    return this.answer(value, read.operation, read.keyOperation, read.args, read.run)
+  }
+
+  /** L2, then the database under a lease so that one process computes a missing entry. */
+  private async load(read: Read): Promise<unknown> {
+    const counters = this.metrics.for(read.model)
+    if (this.l2 === undefined) {
+      counters.misses++
+      return this.query(read, undefined)
+    }
+    const entryKey = this.l2.entryKey(read.model, read.key)
+    const names = read.deps.map((gen) => gen.name)
+    let lookup = await this.l2.lookup(entryKey, names)
+    const served = lookup && this.serveFromL2(read, lookup)
+    if (served !== undefined) return served.value
+    if (lookup === undefined) {
+      counters.misses++
+      return this.query(read, undefined)
+    }
+    const deadline = this.options.now() + this.options.stampede.waitMs
+    for (let attempt = 0; ; attempt++) {
+      const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
+      if (lease !== null) {
+        counters.misses++
+        try {
+          return await this.query(read, lease === undefined ? undefined : lookup, entryKey)
+        } finally {
+          await lease?.release()
+        }
+      }
+      // another process is computing it: wait for its value, bounded, then query ourselves
+      if (this.options.now() >= deadline) break
+      await sleep(pollDelay(attempt))
+      const next = await this.l2.lookup(entryKey, names)
+      if (next === undefined) break
+      lookup = next
+      const waited = this.serveFromL2(read, lookup)
+      if (waited !== undefined) {
+        counters.coalesced++
+        return waited.value
       }
     }
     counters.misses++
-    const value = await run.query(keyOperation, args)
-    const bytes = encode(value)
-    const freshUntil = this.options.now() + policy.ttlMs
-    this.fillL1(key, value, bytes.length, freshUntil, deps, seen)
-    if (lookup !== undefined) {
-      await this.l2!.store(entryKey!, deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, policy.ttlMs + policy.swrMs)
+    return this.query(read, lookup, entryKey)
+  }
+
+  /** A valid L2 entry: fresh, or stale within its swr window (then refreshed in the background). */
+  private serveFromL2(read: Read, lookup: L2Lookup): { value: unknown } | undefined {
+    const entry = lookup.entry
+    if (entry === undefined || !sameValues(entry.seen, lookup.generations)) return undefined
+    const now = this.options.now()
+    const staleUntil = entry.freshUntil + read.policy.swrMs
+    if (staleUntil <= now) return undefined
+    const value = decode(entry.bytes)
+    const counters = this.metrics.for(read.model)
+    if (entry.freshUntil > now) counters.hitsL2++
+    else {
+      counters.stale++
+      this.refresh(read)
     }
-    return this.answer(value, operation, keyOperation, args, run)
+    this.fillL1(read, value, entry.bytes.length, entry.freshUntil, lookup.generations)
+    return { value }
+  }
+
+  /** Queries the database and keeps the result where the generations allow. */
+  private async query(read: Read, lookup: L2Lookup | undefined, entryKey?: string): Promise<unknown> {
+    const value = await read.run.query(read.keyOperation, read.args)
+    const bytes = encode(value)
+    const freshUntil = this.options.now() + read.policy.ttlMs
+    this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations)
+    if (lookup !== undefined && entryKey !== undefined) {
+      const ttlMs = read.policy.ttlMs + read.policy.swrMs
+      await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs)
+    }
+    return value
+  }
+
+  /**
+   * Stale-while-revalidate: one background refresh per key in this process, and one across
+   * processes (it needs the lease; without it, another process is refreshing). A failed refresh
+   * leaves the stale value in place until its swr window ends, and is counted.
+   */
+  private refresh(read: Read): void {
+    if (this.refreshing.has(read.key)) return
+    this.refreshing.add(read.key)
+    void this.refreshNow(read)
+      .catch((error: unknown) => {
+        this.metrics.for(read.model).refreshErrors++
+        this.options.logger?.warn({ err: error, model: read.model, operation: read.keyOperation }, 'prisma-tiered-cache: refresh failed, stale value kept')
+      })
+      .finally(() => this.refreshing.delete(read.key))
+  }
+
+  private async refreshNow(stale: Read): Promise<void> {
+    const read = this.describe(stale.model, stale.operation, stale.keyOperation, stale.key, stale.args, stale.policy, stale.run)
+    if (this.l2 === undefined) {
+      await this.query(read, undefined)
+      return
+    }
+    const entryKey = this.l2.entryKey(read.model, read.key)
+    const lookup = await this.l2.lookup(entryKey, read.deps.map((gen) => gen.name))
+    const lease = lookup && (await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs))
+    if (lease === null) return
+    try {
+      await this.query(read, lease === undefined ? undefined : lookup, entryKey)
+    } finally {
+      await lease?.release()
+    }
   }
 
   /** A cached `null` for an `OrThrow` read: let Prisma throw its own error (or find the row now). */
@@ -160,12 +337,22 @@ export class TieredCache {
   }
 
   /**
-   * Keeps a copy in L1 only if no local counter moved since `seen` was taken: a write that
-   * bumped one while the query ran may have committed after the database read our rows.
+   * Keeps a copy in L1 only if no local counter moved since the read began: a write that bumped
+   * one while the query ran may have committed after the database read our rows.
    */
-  private fillL1(key: string, value: unknown, size: number, freshUntil: number, deps: Generation[], seen: number[]): void {
-    if (this.l1 === undefined || !deps.every((gen, i) => gen.value === seen[i])) return
-    this.l1.set(key, { value: clone(value), size, freshUntil, deps, seen })
+  private fillL1(read: Read, value: unknown, size: number, freshUntil: number, remote: string[] | undefined): void {
+    if (this.l1 === undefined || !read.deps.every((gen, i) => gen.value === read.seen[i])) return
+    if (this.strict && remote === undefined) return // nothing to check a strict hit against
+    const capped = Math.min(freshUntil, this.options.now() + this.l1TtlCapMs)
+    this.l1.set(read.key, {
+      value: clone(value),
+      size,
+      freshUntil: capped,
+      staleUntil: capped === freshUntil ? freshUntil + read.policy.swrMs : capped,
+      deps: read.deps,
+      seen: read.seen,
+      remote: this.strict ? remote : undefined,
+    })
   }
 
   /** The counters a read depends on; its target model first (the L2 store script checks that one). */
@@ -219,14 +406,20 @@ export class TieredCache {
     }
   }
 
+  /** `$queryRaw`: a write only when the caller says so through `affecting()`. */
+  async queryRaw<T>(query: () => PromiseLike<T>): Promise<T> {
+    return rawModels.getStore() === undefined ? query() : this.writeRaw(query)
+  }
+
   /** Applied when a transaction commits: its writes become visible now. */
   commit(touched: Iterable<string>): Promise<void> {
     return this.bump(touched)
   }
 
   /**
-   * Moves counters on: this process's synchronously (L1 is correct from here on), Redis's before
-   * the promise resolves. Inside a transaction the names are also kept for the commit-time bump.
+   * Moves counters on: this process's synchronously (L1 is correct from here on), Redis's and the
+   * bus's before the promise resolves. Inside a transaction the names are also kept for the
+   * commit-time bump.
    */
   private async bump(names: Iterable<string>): Promise<void> {
     const scope = currentTransaction()
@@ -261,10 +454,13 @@ export class TieredCache {
       for (const model of models) {
         if (this.schema.model(model) === undefined) throw new CacheConfigError('affecting', `has no model '${model}'`)
       }
-      return rawModels.run(models, fn)
+      // awaited inside the scope: Prisma's promise is lazy and runs its hook only when awaited
+      return rawModels.run(models, async () => await fn())
     },
     metrics: () => this.metrics.snapshot(),
     resetMetrics: () => this.metrics.reset(),
+    ready: async () => this.bus?.ready(),
+    close: () => this.bus?.close(),
   }
 }
 

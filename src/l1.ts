@@ -7,6 +7,10 @@ export interface L1Entry {
   size: number
   /** Wall-clock ms after which the entry is no longer fresh. */
   freshUntil: number
+  /** Until then an expired entry may still be served while it is refreshed (swr). */
+  staleUntil: number
+  /** Redis's counters for `deps` when it was read; kept only for `consistency: 'strict'`. */
+  remote?: readonly string[]
   /** Counters of every model and tag the read depends on, and their values when it was queried. */
   deps: readonly Generation[]
   seen: readonly number[]

@@ -5,6 +5,7 @@ import { Breaker } from './breaker.js'
 import { decode, encode } from './codec.js'
 import type { CacheLogger } from './options.js'
 import { registerScripts, type Scripts } from './redis-scripts.js'
+import type { LeaseStore } from './stampede.js'
 
 /** What an L2 entry carries besides the value. */
 export interface L2Entry {
@@ -31,6 +32,8 @@ export interface L2Options {
   now: () => number
   logger: CacheLogger | undefined
   onError: () => void
+  /** Announces bumped counters to other processes (the bus), after they are bumped in Redis. */
+  publish?: (names: string[]) => Promise<unknown>
 }
 
 const RAW = 0
@@ -51,11 +54,14 @@ class RedisTimeout extends Error {}
  * bounded by a timeout and a circuit breaker: a slow or absent Redis costs the caller a database
  * query, never an error.
  */
-export class L2 {
+export class L2 implements LeaseStore {
   private readonly scripts: Scripts
   private readonly breaker: Breaker
   /** Counters whose bump did not reach Redis: until they do, its entries may be stale. */
   private readonly unbumped = new Set<string>()
+  /** Tag patterns whose drop failed: applied before L2 is read again. */
+  private readonly undropped = new Set<string>()
+  private retryTimer: NodeJS.Timeout | undefined
   private readonly isCluster: boolean
 
   constructor(private readonly options: L2Options) {
@@ -71,6 +77,11 @@ export class L2 {
   entryKey(model: string, key: string): string {
     const hash = createHash('sha1').update(key).digest('base64url')
     return `${this.options.namespace}:{${model}}:q:${this.options.schemaHash}:${hash}`
+  }
+
+  /** The stampede lease of an entry: same slot, so it is cheap to reason about on Cluster. */
+  leaseKey(entryKey: string): string {
+    return `${entryKey}:lease`
   }
 
   /** Counter names are `m:<Model>`, `t:<tag>` or `*` (see generations.ts). */
@@ -116,34 +127,99 @@ export class L2 {
     await this.guard(() => this.scripts.store(entryKey, this.generationKey(target), entry.seen[0]!, packEntry(entry), ttlMs))
   }
 
-  /** Bumps counters. One that does not reach Redis is remembered, and L2 is not read until it does. */
+  /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
+  async generations(names: readonly string[]): Promise<string[] | undefined> {
+    if (!(await this.usable())) return undefined
+    return this.guard(() => Promise.all(names.map((n) => this.scripts.generation(this.generationKey(n), initialGeneration()))))
+  }
+
+  async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
+    if (!(await this.usable())) return undefined
+    return this.guard(async () => (await this.options.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK')
+  }
+
+  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.guard(() => this.scripts.renew(key, token, ttlMs))) ?? false
+  }
+
+  async releaseLease(key: string, token: string): Promise<void> {
+    await this.guard(() => this.scripts.release(key, token))
+  }
+
+  /**
+   * Bumps counters and announces them on the bus. One that does not reach Redis is remembered,
+   * and L2 is not read until it does.
+   */
   async bump(names: Iterable<string>): Promise<void> {
-    const keys = [...names]
-    for (const name of keys) this.unbumped.add(name)
-    if (!this.breaker.allow()) return
+    for (const name of names) this.unbumped.add(name)
+    if (!this.breaker.allow()) {
+      this.retryLater()
+      return
+    }
     await this.flush()
   }
 
   /** Deletes the tag counters matching a glob, in the background: SCAN + UNLINK on every master. */
   dropTagPattern(pattern: string): void {
-    const match = `${escapeGlob(this.options.namespace)}:{t:${pattern}}:gen`
-    void scanAndUnlink(this.options.redis, match).catch((error: unknown) => {
-      this.options.onError()
-      this.options.logger?.warn({ err: error, pattern }, 'prisma-tiered-cache: tag pattern invalidation failed')
+    void this.scan(pattern).then((done) => {
+      if (done) return
+      // not applied: L2 is not trusted until it is (flush retries it)
+      this.undropped.add(pattern)
+      this.retryLater()
     })
+  }
+
+  private async scan(pattern: string): Promise<boolean> {
+    const match = `${escapeGlob(this.options.namespace)}:{t:${pattern}}:gen`
+    try {
+      await scanAndUnlink(this.options.redis, match)
+      return true
+    } catch (error) {
+      this.options.onError()
+      this.options.logger?.warn({ err: error, pattern }, 'prisma-tiered-cache: tag pattern invalidation failed, will retry')
+      return false
+    }
   }
 
   private async usable(): Promise<boolean> {
     if (!this.breaker.allow()) return false
-    return this.unbumped.size === 0 || (await this.flush())
+    return (this.unbumped.size === 0 && this.undropped.size === 0) || (await this.flush())
+  }
+
+  /**
+   * While invalidations wait for Redis, retry them on a timer too: other processes read L2, and
+   * they must stop serving what this one invalidated even if this one stays idle.
+   */
+  private retryLater(): void {
+    if (this.retryTimer !== undefined) return
+    this.retryTimer = setInterval(() => {
+      if (this.unbumped.size === 0 && this.undropped.size === 0) {
+        clearInterval(this.retryTimer)
+        this.retryTimer = undefined
+        return
+      }
+      if (this.breaker.allow()) void this.flush()
+    }, this.options.breaker.cooldownMs)
+    this.retryTimer.unref()
   }
 
   private async flush(): Promise<boolean> {
+    for (const pattern of [...this.undropped]) {
+      if (!(await this.scan(pattern))) return false
+      this.undropped.delete(pattern)
+    }
     const pending = [...this.unbumped]
-    const done = await this.guard(() =>
-      Promise.all(pending.map((name) => this.scripts.bump(this.generationKey(name), initialGeneration()))),
-    )
-    if (done === undefined) return false
+    if (pending.length === 0) return true
+    const done = await this.guard(async () => {
+      await Promise.all(pending.map((name) => this.scripts.bump(this.generationKey(name), initialGeneration())))
+      // after the counters: a process that hears of a bump must find it in Redis already
+      await this.options.publish?.(pending)
+      return true
+    })
+    if (done === undefined) {
+      this.retryLater()
+      return false
+    }
     for (const name of pending) this.unbumped.delete(name)
     return true
   }

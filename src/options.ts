@@ -97,7 +97,23 @@ export interface CacheOptions {
         maxBytes?: number
         /** Largest single entry kept in L1, bytes. @default maxBytes / 16 */
         maxEntryBytes?: number
+        /**
+         * `'bus'`: L1 trusts this process's writes and the invalidation bus (other processes' writes
+         * arrive within the bus delay). `'strict'`: every L1 hit is checked against Redis's counters
+         * first (one small round trip), for cross-process read-after-write at any cost.
+         * @default 'bus'
+         */
+        consistency?: 'bus' | 'strict'
+        /** While the bus is down, L1 entries live at most this long, milliseconds. @default 1000 */
+        degradedTtlMs?: number
       }
+  /** Cross-process stampede protection (needs `redis`). */
+  stampede?: {
+    /** Lease time of the process computing a missing entry; renewed while its query runs. @default 5000 */
+    leaseMs?: number
+    /** How long others wait for that value before querying themselves. @default leaseMs * 2 */
+    waitMs?: number
+  }
   /** Applied to every model without its own policy. */
   defaults?: { ttl?: number; swr?: number }
   /** Per-model policy, keyed by model name as in the schema (`User`, not `user`). */
@@ -120,7 +136,8 @@ export interface ResolvedOptions {
   partition: CacheOptions['partition']
   redisTimeoutMs: number
   breaker: { failures: number; cooldownMs: number }
-  l1: { maxBytes: number; maxEntryBytes: number } | false
+  l1: { maxBytes: number; maxEntryBytes: number; consistency: 'bus' | 'strict'; degradedTtlMs: number } | false
+  stampede: { leaseMs: number; waitMs: number }
   defaults: ResolvedModelPolicy
   models: ReadonlyMap<string, ResolvedModelPolicy | false>
   logger: CacheLogger | undefined
@@ -163,6 +180,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
       cooldownMs: positive('breaker.cooldownMs', options.breaker?.cooldownMs, 1000),
     },
     l1: resolveL1(options.l1),
+    stampede: resolveStampede(options.stampede),
     defaults,
     models,
     logger: options.logger,
@@ -180,7 +198,14 @@ function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {
   if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1 || maxEntryBytes > maxBytes) {
     throw new CacheConfigError('l1.maxEntryBytes', 'must be a positive integer no larger than l1.maxBytes')
   }
-  return { maxBytes, maxEntryBytes }
+  const consistency = l1?.consistency ?? 'bus'
+  if (consistency !== 'bus' && consistency !== 'strict') throw new CacheConfigError('l1.consistency', "must be 'bus' or 'strict'")
+  return { maxBytes, maxEntryBytes, consistency, degradedTtlMs: positive('l1.degradedTtlMs', l1?.degradedTtlMs, 1000) }
+}
+
+function resolveStampede(stampede: CacheOptions['stampede']): ResolvedOptions['stampede'] {
+  const leaseMs = positive('stampede.leaseMs', stampede?.leaseMs, 5000)
+  return { leaseMs, waitMs: positive('stampede.waitMs', stampede?.waitMs, leaseMs * 2) }
 }
 
 function resolvePolicy(
@@ -212,6 +237,11 @@ function resolveRules(path: string, rules: WriteRules | undefined): WriteRules |
   for (const tag of rules.tags ?? []) {
     if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '')) {
       throw new CacheConfigError(`${path}.tags`, 'takes non-empty strings and functions')
+    }
+  }
+  for (const pattern of rules.patterns ?? []) {
+    if (typeof pattern !== 'string' || pattern === '') {
+      throw new CacheConfigError(`${path}.patterns`, "takes non-empty glob strings such as 'feed:*'")
     }
   }
   return rules

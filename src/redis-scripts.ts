@@ -8,7 +8,13 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis'
  * a script takes: `<name>-<numberOfKeys>.lua`.
  */
 const VERSION = 'v1'
-const SCRIPTS = { generation: 'generation-1', bump: 'bump-1', store: 'store-2' } as const
+const SCRIPTS = {
+  generation: 'generation-1',
+  bump: 'bump-1',
+  store: 'store-2',
+  release: 'release-1',
+  renew: 'renew-1',
+} as const
 
 type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
 
@@ -21,6 +27,10 @@ export interface Scripts {
   bump(key: string, initial: string): Promise<string>
   /** Stores `entry` if the generation at `generationKey` is still `seen`; true when stored. */
   store(entryKey: string, generationKey: string, seen: string, entry: Buffer, ttlMs: number): Promise<boolean>
+  /** Deletes a lease if `token` still holds it. */
+  release(leaseKey: string, token: string): Promise<boolean>
+  /** Extends a lease if `token` still holds it. */
+  renew(leaseKey: string, token: string, ttlMs: number): Promise<boolean>
 }
 
 export function registerScripts(redis: Redis | Cluster): Scripts {
@@ -35,6 +45,8 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const generation = call(SCRIPTS.generation)
   const bump = call(SCRIPTS.bump)
   const store = call(SCRIPTS.store)
+  const release = call(SCRIPTS.release)
+  const renew = call(SCRIPTS.renew)
   return {
     generation: async (key, initial) => String(await generation(key, initial)),
     queueGeneration: (pipeline, key, initial) =>
@@ -42,6 +54,8 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     bump: async (key, initial) => String(await bump(key, initial)),
     store: async (entryKey, generationKey, seen, entry, ttlMs) =>
       (await store(entryKey, generationKey, seen, entry, ttlMs)) === 1,
+    release: async (leaseKey, token) => (await release(leaseKey, token)) === 1,
+    renew: async (leaseKey, token, ttlMs) => (await renew(leaseKey, token, ttlMs)) === 1,
   }
 }
 

@@ -125,6 +125,7 @@ describe('the Redis tier', () => {
     const clock = () => now
     const a = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, now: clock, defaults: { ttl: 10 } })
     const b = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, now: clock, defaults: { ttl: 10 } })
+    await b.$cache.ready() // until its bus is subscribed, L1 keeps entries for a second at most
     await a.user.findUnique({ where: { id: ann.id } })
     now += 6_000
     await b.user.findUnique({ where: { id: ann.id } }) // L2 hit, into b's L1 until +10 s

@@ -7,7 +7,8 @@ describe('options', () => {
   it('fills in documented defaults, in milliseconds', () => {
     const resolved = resolveOptions()
     expect(resolved.namespace).toBe('ptc')
-    expect(resolved.l1).toEqual({ maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 })
+    expect(resolved.l1).toEqual({ maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024, consistency: 'bus', degradedTtlMs: 1000 })
+    expect(resolved.stampede).toEqual({ leaseMs: 5000, waitMs: 10_000 })
     expect(resolved.defaults.ttlMs).toBe(60_000)
     expect(resolved.defaults.swrMs).toBe(0)
   })

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto'
+
+/**
+ * In-process single flight: concurrent identical misses share one promise. The flight key
+ * includes the generations the read saw, so a read that starts after a write never joins a
+ * flight that started before it. A failure rejects every waiter together (one shared promise,
+ * not retried once per waiter), and the flight is forgotten once settled, so nothing caches an error.
+ */
+export class SingleFlight<T> {
+  private readonly flights = new Map<string, Promise<T>>()
+
+  get(key: string): Promise<T> | undefined {
+    return this.flights.get(key)
+  }
+
+  run(key: string, load: () => Promise<T>): Promise<T> {
+    const flight = load()
+    this.flights.set(key, flight)
+    const forget = () => void this.flights.delete(key)
+    flight.then(forget, forget)
+    return flight
+  }
+}
+
+/** What a lease holder needs from Redis (implemented by L2). */
+export interface LeaseStore {
+  tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined>
+  renewLease(key: string, token: string, ttlMs: number): Promise<boolean>
+  releaseLease(key: string, token: string): Promise<void>
+}
+
+/**
+ * A lease across processes: `SET NX PX` with a random token, renewed while the holder's query
+ * runs, released by compare-and-delete. If the holder dies, renewal stops and the lease expires,
+ * so a waiter can take over.
+ */
+export class Lease {
+  private readonly timer: NodeJS.Timeout
+
+  private constructor(
+    private readonly store: LeaseStore,
+    private readonly key: string,
+    private readonly token: string,
+    ttlMs: number,
+  ) {
+    this.timer = setInterval(() => void store.renewLease(key, token, ttlMs).catch(() => {}), Math.max(1, ttlMs / 3))
+    this.timer.unref()
+  }
+
+  /** The lease if we took it, `null` if another process holds it, `undefined` if Redis did not answer. */
+  static async take(store: LeaseStore, key: string, ttlMs: number): Promise<Lease | null | undefined> {
+    const token = randomBytes(12).toString('base64url')
+    const taken = await store.tryLease(key, token, ttlMs)
+    if (taken === undefined) return undefined
+    return taken ? new Lease(store, key, token, ttlMs) : null
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.timer)
+    await this.store.releaseLease(this.key, this.token)
+  }
+}
+
+/** Poll delays while waiting for a lease holder's value: short first, then backing off, jittered. */
+export function pollDelay(attempt: number): number {
+  const base = Math.min(5 * 2 ** attempt, 50)
+  return base / 2 + Math.random() * base
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
