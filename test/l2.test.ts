@@ -2,24 +2,13 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { Prisma } from '../generated/prisma/client.js'
 import { withCache } from '../src/index.js'
 import { cachedClient, resetTables, useDatabase } from './support/db.js'
-import { useRedis } from './support/redis.js'
+import { scanKeys, useRedis } from './support/redis.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
 let run = 0
 /** A namespace of its own for each test, under the file's (cleaned up after the file). */
 const namespace = () => `${redisCtx.namespace}.${run++}`
-
-async function scanKeys(match: string): Promise<string[]> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redisCtx.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    keys.push(...batch)
-    cursor = next
-  } while (cursor !== '0')
-  return keys
-}
 
 async function seed() {
   const db = ctx.db.prisma
@@ -174,12 +163,12 @@ describe('the Redis tier', () => {
     const a = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
     await a.user.findUnique({ where: { id: ann.id } })
     // evicted or flushed counters, entries still there
-    const counters = await scanKeys(`${ns}:*:gen`)
+    const counters = await scanKeys(redisCtx.redis, `${ns}:*:gen`)
     expect(counters.length).toBeGreaterThan(0)
-    await redisCtx.redis.unlink(...counters)
+    for (const key of counters) await redisCtx.redis.unlink(key)
     await a.user.findUnique({ where: { id: ann.id } })
     expect(ctx.db.queries()).toBe(2) // unknown generations: not a hit
-    await redisCtx.redis.unlink(...(await scanKeys(`${ns}:*:gen`)))
+    for (const key of await scanKeys(redisCtx.redis, `${ns}:*:gen`)) await redisCtx.redis.unlink(key)
     await ctx.db.prisma.user.update({ where: { id: ann.id }, data: { name: 'changed behind the cache' } })
     await a.user.update({ where: { id: ann.id }, data: { email: 'ann2@example.com' } })
     expect((await a.user.findUnique({ where: { id: ann.id } }))!.name).toBe('changed behind the cache')

@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, inject } from 'vitest'
 
+/** The `cluster` test project runs the core suite against a real 3-master Redis Cluster. */
+export const onCluster = process.env.PTC_REDIS === 'cluster'
+
 /**
- * Gives the calling test file a Redis client and a key namespace of its own; every key under the
- * namespace is removed after the file (SCAN + UNLINK: test files share one Redis).
+ * Gives the calling test file a Redis client (standalone, or Cluster in the `cluster` project)
+ * and a key namespace of its own; every key under the namespace is removed after the file
+ * (SCAN + UNLINK on every master: test files share one Redis).
  */
 export function useRedis() {
-  const ctx = { namespace: `t${randomBytes(4).toString('hex')}` } as { redis: Redis; namespace: string; url: string }
+  const ctx = { namespace: `t${randomBytes(4).toString('hex')}` } as { redis: Redis | Cluster; namespace: string; url: string }
   beforeAll(async () => {
     ctx.url = inject('redisUrl')
-    ctx.redis = new Redis(ctx.url, { lazyConnect: true })
+    if (onCluster) {
+      ctx.redis = new Cluster(inject('clusterNodes'), { lazyConnect: true })
+    } else {
+      ctx.redis = new Redis(ctx.url, { lazyConnect: true })
+    }
     await ctx.redis.connect()
   })
   afterAll(async () => {
@@ -20,11 +28,22 @@ export function useRedis() {
   return ctx
 }
 
-export async function dropNamespace(redis: Redis, namespace: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000)
-    if (keys.length) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
+/** Every key matching a glob, from every master. */
+export async function scanKeys(redis: Redis | Cluster, match: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis]
+  const keys: string[] = []
+  for (const node of nodes) {
+    let cursor = '0'
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+      keys.push(...batch)
+      cursor = next
+    } while (cursor !== '0')
+  }
+  return keys
+}
+
+export async function dropNamespace(redis: Redis | Cluster, namespace: string): Promise<void> {
+  // one UNLINK per key: keys of several slots in one command fail on a cluster
+  for (const key of await scanKeys(redis, `${namespace}:*`)) await redis.unlink(key)
 }
