@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { BatchScheduler, planMany, planUnique, type BatchPlan } from './batching.js'
 import { Bus } from './bus.js'
 import { clone } from './clone.js'
 import { decode, encode } from './codec.js'
@@ -44,10 +45,20 @@ export interface CacheApi {
   affecting<T>(models: readonly string[], fn: () => Promise<T>): Promise<T>
   metrics(): MetricsSnapshot
   resetMetrics(): void
+  /**
+   * A request-scoped loader, for code that wants explicit batching across models: loads of one
+   * tick are batched like any findUnique, and a loader answers each distinct load once.
+   */
+  loader(): RequestLoader
   /** Resolves once the invalidation bus is subscribed (immediately without Redis). */
   ready(): Promise<void>
   /** Closes the bus connection this extension opened. Your own Redis client stays yours. */
   close(): void
+}
+
+export interface RequestLoader {
+  /** `findUnique` of `model` by a unique `where`, optionally with `select`/`include`/`omit`. */
+  load<T = Record<string, unknown>>(model: string, where: Record<string, unknown>, projection?: Record<string, unknown>): Promise<T | null>
 }
 
 /** One read in flight: what it needs to load, refresh or answer. */
@@ -62,6 +73,14 @@ interface Read {
   deps: Generation[]
   /** Local generations of `deps` before anything was read. */
   seen: number[]
+}
+
+/** A read waiting in a batch. */
+interface Batched {
+  read: Read
+  plan: BatchPlan
+  resolve(value: unknown): void
+  reject(error: unknown): void
 }
 
 /** The models a raw statement changes, as named by `prisma.$cache.affecting()`. */
@@ -84,12 +103,15 @@ export class TieredCache {
   private readonly bus: Bus | undefined
   private readonly flights = new SingleFlight<unknown>()
   private readonly refreshing = new Set<string>()
+  private readonly batches = new BatchScheduler<Batched>((_, items) => void this.dispatch(items))
   /** While the bus is down, other processes' writes go unheard: L1 entries live briefly. */
   private l1TtlCapMs = Infinity
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly schema: SchemaFacts,
+    /** Runs queries on the client the extension was applied to, for reads that start here. */
+    private readonly runnerFor: (model: string) => QueryRunner,
   ) {
     for (const model of options.models.keys()) {
       if (schema.model(model) === undefined) throw new CacheConfigError(`models.${model}`, 'names no model of this schema')
@@ -166,7 +188,9 @@ export class TieredCache {
         return this.answer(clone(entry.value), operation, keyOperation, args, run)
       }
     }
-    return this.miss(this.describe(model, operation, keyOperation, key, args, policy, run))
+    const read = this.describe(model, operation, keyOperation, key, args, policy, run)
+    const plan = this.plan(read)
+    return plan === undefined ? this.miss(read) : this.enqueue(read, plan)
   }
 
   private get strict(): boolean {
@@ -288,6 +312,12 @@ export class TieredCache {
   /** Queries the database and keeps the result where the generations allow. */
   private async query(read: Read, lookup: L2Lookup | undefined, entryKey?: string): Promise<unknown> {
     const value = await read.run.query(read.keyOperation, read.args)
+    await this.keep(read, value, lookup, entryKey)
+    return value
+  }
+
+  /** Stores a database answer in L1 and, when `lookup` gave Redis's generations, in L2. */
+  private async keep(read: Read, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined): Promise<void> {
     const bytes = encode(value)
     const freshUntil = this.options.now() + read.policy.ttlMs
     this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations)
@@ -295,7 +325,95 @@ export class TieredCache {
       const ttlMs = read.policy.ttlMs + read.policy.swrMs
       await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs)
     }
-    return value
+  }
+
+  /** A batch plan for reads that can share one query with others of this tick (batching.ts). */
+  private plan(read: Read): BatchPlan | undefined {
+    if (read.keyOperation === 'findUnique') return planUnique(this.schema, read.model, read.args)
+    if (read.keyOperation === 'findMany') return planMany(this.schema, read.model, read.args)
+    return undefined
+  }
+
+  private enqueue(read: Read, plan: BatchPlan): Promise<unknown> {
+    // the cache key minus its arguments: partition and tags must match too
+    const group = `${plan.group}|${read.key.slice(readKey(read.model, read.keyOperation, read.args).length)}`
+    return new Promise((resolve, reject) => this.batches.add(group, { read, plan, resolve, reject }))
+  }
+
+  /**
+   * One batch: L1 was already missed; one L2 round trip for all, then one database query for
+   * what L2 lacks, rows routed back and kept one by one. A failed batch query, or rows that do
+   * not route back exactly, fall back to one query per read, so one bad member fails alone.
+   */
+  private async dispatch(items: Batched[]): Promise<void> {
+    const { model } = items[0]!.read
+    const byKey = new Map<string, Batched[]>()
+    for (const item of items) {
+      const same = byKey.get(item.read.key)
+      if (same === undefined) byKey.set(item.read.key, [item])
+      else same.push(item)
+    }
+    const distinct = [...byKey.values()].map((list) => list[0]!)
+    this.metrics.for(model).batches++
+    const entryKeys = distinct.map((item) => this.l2?.entryKey(model, item.read.key))
+    const lookups = await this.l2?.lookupMany(
+      distinct.map((item, i) => ({ entryKey: entryKeys[i]!, dependencies: item.read.deps.map((gen) => gen.name) })),
+    )
+    const misses: number[] = []
+    distinct.forEach((item, i) => {
+      const served = lookups && this.serveFromL2(item.read, lookups[i]!)
+      if (served === undefined) misses.push(i)
+      else this.settle(byKey.get(item.read.key)!, served.value)
+    })
+    if (misses.length === 0) return
+    this.metrics.for(model).misses += misses.length
+    const plan = distinct[misses[0]!]!.plan
+    let rows: Array<Record<string, unknown>>
+    try {
+      const values = misses.map((i) => distinct[i]!.plan.value)
+      rows = (await distinct[misses[0]!]!.read.run.query('findMany', plan.query(values))) as Array<Record<string, unknown>>
+    } catch {
+      // one after another: run together, Prisma's own findUnique batching would fail them together
+      for (const i of misses) await this.alone(byKey.get(distinct[i]!.read.key)!)
+      return
+    }
+    const routed = new Map<string, Array<Record<string, unknown>>>()
+    for (const row of rows) {
+      const key = plan.rowValue(row)
+      const list = routed.get(key)
+      if (list === undefined) routed.set(key, [row])
+      else list.push(row)
+    }
+    const asked = new Set(misses.map((i) => distinct[i]!.plan.valueKey))
+    // a row no read asked for: the database compares differently (a case-insensitive column)
+    const exact = [...routed.keys()].every((key) => asked.has(key))
+    for (const i of misses) {
+      const item = distinct[i]!
+      const found = routed.get(item.plan.valueKey)
+      if (!exact || (!item.plan.many && (found?.length ?? 0) > 1)) {
+        void this.alone(byKey.get(item.read.key)!)
+        continue
+      }
+      const value = item.plan.many ? (found ?? []).map(item.plan.strip) : found ? item.plan.strip(found[0]!) : null
+      void this.keep(item.read, value, lookups?.[i], entryKeys[i]).finally(() => this.settle(byKey.get(item.read.key)!, value))
+    }
+  }
+
+  /** Gives one value to every read of a key: the first gets it, the others copies. */
+  private settle(items: Batched[], value: unknown): void {
+    items.forEach((item, n) => {
+      const { read } = item
+      try {
+        item.resolve(this.answer(n === 0 ? value : clone(value), read.operation, read.keyOperation, read.args, read.run))
+      } catch (error) {
+        item.reject(error)
+      }
+    })
+  }
+
+  /** Outside the batch: each read's own miss path (duplicates share its flight), its own error. */
+  private async alone(items: Batched[]): Promise<void> {
+    await Promise.all(items.map((item) => this.miss(item.read).then(item.resolve, item.reject)))
   }
 
   /**
@@ -459,6 +577,23 @@ export class TieredCache {
     },
     metrics: () => this.metrics.snapshot(),
     resetMetrics: () => this.metrics.reset(),
+    loader: () => {
+      const loads = new Map<string, Promise<unknown>>()
+      return {
+        load: <T>(model: string, where: Record<string, unknown>, projection: Record<string, unknown> = {}) => {
+          if (this.schema.model(model) === undefined) return Promise.reject(new CacheConfigError('loader.load', `has no model '${model}'`))
+          const args = { ...projection, where }
+          const key = readKey(model, 'findUnique', args)
+          let load = loads.get(key)
+          if (load === undefined) {
+            load = Promise.resolve(this.read(model, 'findUnique', args, this.runnerFor(model)))
+            loads.set(key, load)
+            return load as Promise<T | null>
+          }
+          return load.then((value) => clone(value)) as Promise<T | null>
+        },
+      }
+    },
     ready: async () => this.bus?.ready(),
     close: () => this.bus?.close(),
   }

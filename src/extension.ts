@@ -1,7 +1,7 @@
 import { Prisma } from '@prisma/client/extension'
 import { TieredCache, type CacheApi } from './cache.js'
 import { resolveOptions, type CacheOptions, type CacheStrategy } from './options.js'
-import { CachedPrismaPromise, withoutStrategy, type ModelContext } from './prisma-promise.js'
+import { CachedPrismaPromise, delegateName, withoutStrategy, type ModelContext } from './prisma-promise.js'
 import { SchemaFacts } from './schema.js'
 import { isTransactionClient } from './prisma-internals.js'
 import { currentTransaction, transactions, type TransactionScope } from './transaction.js'
@@ -33,7 +33,10 @@ type Client = { $transaction(...args: unknown[]): Promise<unknown> }
 export function withCache(options?: CacheOptions) {
   const resolved = resolveOptions(options)
   return Prisma.defineExtension((client) => {
-    const cache = new TieredCache(resolved, new SchemaFacts(client))
+    const base = client as unknown as Record<string, Record<string, (args: unknown) => PromiseLike<unknown>>>
+    const cache = new TieredCache(resolved, new SchemaFacts(client), (model) => ({
+      query: (operation, args) => base[delegateName(model)]![operation]!(args),
+    }))
 
     function read(operation: string) {
       return function (this: unknown, args?: unknown) {

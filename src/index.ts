@@ -1,5 +1,5 @@
 export { withCache, type CacheArgs } from './extension.js'
-export type { CacheApi, InvalidateRequest } from './cache.js'
+export type { CacheApi, InvalidateRequest, RequestLoader } from './cache.js'
 export type { CacheLogger, CacheOptions, CacheStrategy, ModelPolicy, ReadOperation } from './options.js'
 export type { MetricsSnapshot, ModelCounters } from './metrics.js'
 export { CacheError, CacheConfigError } from './errors.js'

@@ -91,26 +91,40 @@ export class L2 implements LeaseStore {
   }
 
   /**
-   * Reads an entry and the current generations of its dependencies in one round trip (concurrent
-   * commands, which ioredis writes out together). `undefined` when Redis cannot be trusted now.
+   * Reads an entry and the current generations of its dependencies in one round trip.
+   * `undefined` when Redis cannot be trusted now.
    */
   async lookup(entryKey: string, dependencies: readonly string[]): Promise<L2Lookup | undefined> {
+    return (await this.lookupMany([{ entryKey, dependencies }]))?.[0]
+  }
+
+  /**
+   * Many entries and the union of their dependencies' generations, in one round trip: one
+   * pipeline on standalone Redis; on Cluster, concurrent commands (a pipeline cannot span slots),
+   * which ioredis writes out together per node.
+   */
+  async lookupMany(requests: ReadonlyArray<{ entryKey: string; dependencies: readonly string[] }>): Promise<L2Lookup[] | undefined> {
     if (!(await this.usable())) return undefined
     return this.guard(async () => {
-      const [raw, ...generations] = this.isCluster
+      const names = [...new Set(requests.flatMap((r) => r.dependencies))]
+      const replies = this.isCluster
         ? await Promise.all([
-            this.options.redis.getBuffer(entryKey),
-            ...dependencies.map((name) => this.scripts.generation(this.generationKey(name), initialGeneration())),
+            ...requests.map((r) => this.options.redis.getBuffer(r.entryKey)),
+            ...names.map((name) => this.scripts.generation(this.generationKey(name), initialGeneration())),
           ])
-        : await this.pipelinedLookup(entryKey, dependencies)
-      return { entry: raw === null ? undefined : unpackEntry(raw as Buffer), generations: generations as string[] }
+        : await this.pipelined(requests.map((r) => r.entryKey), names)
+      const generations = new Map(names.map((name, i) => [name, String(replies[requests.length + i])]))
+      return requests.map((r, i) => {
+        const raw = replies[i] as Buffer | null
+        return { entry: raw === null ? undefined : unpackEntry(raw), generations: r.dependencies.map((n) => generations.get(n)!) }
+      })
     })
   }
 
-  /** Standalone Redis: one pipeline, one write to the socket, one round trip. */
-  private async pipelinedLookup(entryKey: string, dependencies: readonly string[]): Promise<unknown[]> {
-    const pipeline = this.options.redis.pipeline().getBuffer(entryKey)
-    for (const name of dependencies) this.scripts.queueGeneration(pipeline, this.generationKey(name), initialGeneration())
+  private async pipelined(entryKeys: readonly string[], names: readonly string[]): Promise<unknown[]> {
+    const pipeline = this.options.redis.pipeline()
+    for (const key of entryKeys) pipeline.getBuffer(key)
+    for (const name of names) this.scripts.queueGeneration(pipeline, this.generationKey(name), initialGeneration())
     const replies = (await pipeline.exec()) ?? []
     return replies.map(([error, value]) => {
       if (error) throw error

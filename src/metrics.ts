@@ -13,6 +13,8 @@ export interface ModelCounters {
   coalesced: number
   /** Background refreshes that failed (the stale value stayed). */
   refreshErrors: number
+  /** Batches dispatched (each one L2 round trip and at most one database query). */
+  batches: number
 }
 
 export interface MetricsSnapshot {
@@ -40,7 +42,7 @@ export class Metrics {
   for(model: string): ModelCounters {
     let counters = this.models.get(model)
     if (counters === undefined) {
-      counters = { hitsL1: 0, hitsL2: 0, misses: 0, bypasses: 0, invalidations: 0, stale: 0, coalesced: 0, refreshErrors: 0 }
+      counters = { hitsL1: 0, hitsL2: 0, misses: 0, bypasses: 0, invalidations: 0, stale: 0, coalesced: 0, refreshErrors: 0, batches: 0 }
       this.models.set(model, counters)
     }
     return counters
@@ -61,7 +63,7 @@ export class Metrics {
   reset(): void {
     this.redisErrors = 0
     for (const c of this.models.values()) {
-      c.hitsL1 = c.hitsL2 = c.misses = c.bypasses = c.invalidations = c.stale = c.coalesced = c.refreshErrors = 0
+      c.hitsL1 = c.hitsL2 = c.misses = c.bypasses = c.invalidations = c.stale = c.coalesced = c.refreshErrors = c.batches = 0
     }
   }
 }

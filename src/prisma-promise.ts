@@ -86,7 +86,7 @@ export function withoutStrategy(args: unknown): unknown {
 const delegateNames = new Map<string, string>()
 
 /** Prisma names a model's client property after the model with a lower-case first letter. */
-function delegateName(model: string): string {
+export function delegateName(model: string): string {
   let name = delegateNames.get(model)
   if (name === undefined) {
     name = model.charAt(0).toLowerCase() + model.slice(1)

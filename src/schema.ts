@@ -13,11 +13,19 @@ export interface ForeignKey {
   onUpdate: ReferentialAction
 }
 
+/** A unique selector as `findUnique`'s `where` names it: a field, or a compound (`tenant_code`). */
+export interface UniqueKey {
+  name: string
+  fields: string[]
+}
+
 export interface ModelFacts {
   name: string
   scalars: ReadonlySet<string>
   /** relation field name -> related model name */
   relations: ReadonlyMap<string, string>
+  /** Ids and unique constraints, from the schema text (empty without it: no batching then). */
+  uniques: UniqueKey[]
 }
 
 /**
@@ -41,9 +49,10 @@ export class SchemaFacts {
         if (field.kind === 'object') relations.set(field.name, field.type)
         else scalars.add(field.name)
       }
-      this.models.set(name, { name, scalars, relations })
+      this.models.set(name, { name, scalars, relations, uniques: [] })
     }
     const text = readSchemaText(client)
+    if (text !== undefined) parseUniques(text, this.models)
     this.foreignKeys = text === undefined ? null : parseForeignKeys(text, this.models)
     this.hash = createHash('sha1')
       .update(text ?? JSON.stringify([...this.models.values()].map((m) => [m.name, [...m.scalars], [...m.relations]])))
@@ -80,6 +89,28 @@ function parseForeignKeys(schema: string, models: ReadonlyMap<string, ModelFacts
     }
   }
   return keys
+}
+
+const FIELD_ATTRIBUTE = /^\s*(\w+)\s+\w+[?]?\s.*@(id|unique)\b/
+const BLOCK_ATTRIBUTE = /^\s*@@(id|unique)\(\s*(?:fields:\s*)?\[([^\]]*)\](.*)\)/
+
+/** `@id`, `@unique`, `@@id([..])`, `@@unique([..], name: "..")`, in the order the schema gives them. */
+function parseUniques(schema: string, models: Map<string, ModelFacts>): void {
+  for (const [, name, body] of schema.matchAll(MODEL_BLOCK)) {
+    const facts = models.get(name!)
+    if (facts === undefined) continue
+    for (const raw of body!.split('\n')) {
+      const line = raw.replace(/\/\/.*$/, '')
+      const field = FIELD_ATTRIBUTE.exec(line)
+      if (field && facts.scalars.has(field[1]!)) facts.uniques.push({ name: field[1]!, fields: [field[1]!] })
+      const block = BLOCK_ATTRIBUTE.exec(line)
+      if (block) {
+        const fields = block[2]!.split(',').map((f) => f.trim().replace(/\(.*$/, '')).filter(Boolean)
+        const named = /name:\s*"(\w+)"/.exec(block[3] ?? '')?.[1]
+        facts.uniques.push({ name: named ?? fields.join('_'), fields })
+      }
+    }
+  }
 }
 
 function list(inner: string, name: string): string[] | undefined {

@@ -137,8 +137,10 @@ describe('the Redis tier', () => {
     const delayed = ctx.db.prisma.$extends({
       query: {
         user: {
-          async findUnique({ args, query }) {
+          // a findUnique may reach the database as a batch's findMany
+          async $allOperations({ operation, args, query }) {
             const row = await query(args)
+            if (!operation.startsWith('find')) return row
             queried()
             await gate
             return row

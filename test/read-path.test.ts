@@ -223,8 +223,10 @@ describe('reads racing writes', () => {
     const delayed = ctx.db.prisma.$extends({
       query: {
         user: {
-          async findUnique({ args, query }) {
+          // a findUnique may reach the database as a batch's findMany
+          async $allOperations({ operation, args, query }) {
             const row = await query(args)
+            if (!operation.startsWith('find')) return row
             queried()
             await gate
             return row

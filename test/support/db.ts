@@ -24,8 +24,12 @@ export function countingClient(url: string): CountingClient {
   return { prisma, sql, queries: () => sql.length, resetQueries: () => void (sql.length = 0) }
 }
 
+/**
+ * A cached client for tests. Redis gets a generous timeout unless the test sets one: the suite
+ * runs beside other load on 2 cores, and a 250 ms timeout there would turn hits into misses.
+ */
 export function cachedClient(base: PrismaClient, options?: CacheOptions) {
-  return base.$extends(withCache(options))
+  return base.$extends(withCache({ redisTimeoutMs: 2000, ...options }))
 }
 
 /**
