@@ -500,7 +500,9 @@ export class TieredCache {
   async write<T>(model: string, operation: string, args: unknown, query: () => PromiseLike<T>): Promise<T> {
     const names = new Set<string>()
     for (const m of affectedModels(this.schema, model, operation, args)) names.add(`m:${m}`)
-    this.rules.before(model, args, names)
+    const prior = this.rules.priorRead(model, operation, args)
+    const priorRows = prior && ((await this.runnerFor(model).query('findMany', prior)) as Array<Record<string, unknown>>)
+    this.rules.before(model, args, names, priorRows)
     await this.bump(names)
     let result: T | undefined
     try {

@@ -3,6 +3,8 @@ import type { ResolvedOptions, TagRule, WriteEvent, WriteRules } from './options
 import type { SchemaFacts } from './schema.js'
 
 const PLACEHOLDER = /\{(\w+)\}/g
+/** Writes whose rows existed before them, with values a template may have named. */
+const CHANGES_ROWS = new Set(['update', 'upsert', 'updateMany', 'updateManyAndReturn', 'deleteMany'])
 
 /**
  * Write-triggered rules (`models.<Model>.invalidates`): the models and tags a write to a model
@@ -25,13 +27,36 @@ export class WriteRuleSet {
     }
   }
 
-  /** Names known before the write runs: rule models, static tags, templates its arguments fill. */
-  before(model: string, args: unknown, names: Set<string>): void {
+  /**
+   * The rows a write is about to change, as far as its tag templates read them: an update that
+   * moves a post to another author must drop the old author's tag too, and only the database
+   * knows the old author. `undefined` when no template needs them.
+   */
+  priorRead(model: string, operation: string, args: unknown): { where: unknown; select: Record<string, true> } | undefined {
+    const rules = this.byModel.get(model)
+    if (rules === undefined || !CHANGES_ROWS.has(operation)) return undefined
+    const a = (args ?? {}) as Record<string, unknown>
+    const written = new Set([a.data, a.update].flatMap((v) => (v !== null && typeof v === 'object' ? Object.keys(v) : [])))
+    const fields = new Set<string>()
+    for (const tag of rules.tags ?? []) {
+      if (typeof tag !== 'string') continue
+      for (const [, field] of tag.matchAll(PLACEHOLDER)) {
+        if (operation === 'deleteMany' || written.has(field!)) fields.add(field!)
+      }
+    }
+    if (fields.size === 0) return undefined
+    return { where: a.where, select: Object.fromEntries([...fields].map((f) => [f, true])) }
+  }
+
+  /** Names known before the write runs: rule models, static tags, templates its arguments or prior rows fill. */
+  before(model: string, args: unknown, names: Set<string>, prior: ReadonlyArray<Record<string, unknown>> = []): void {
     const rules = this.byModel.get(model)
     if (rules === undefined) return
     for (const m of rules.models ?? []) names.add(`m:${m}`)
     for (const tag of rules.tags ?? []) {
-      if (typeof tag === 'string') for (const t of fill(tag, sources(args, undefined)) ?? []) names.add(`t:${t}`)
+      if (typeof tag !== 'string') continue
+      for (const t of fill(tag, sources(args, undefined)) ?? []) names.add(`t:${t}`)
+      if (prior.length) for (const t of fill(tag, prior) ?? []) names.add(`t:${t}`)
     }
   }
 
@@ -71,7 +96,7 @@ function sources(args: unknown, result: unknown): Array<Record<string, unknown>>
 }
 
 /** One tag per source row, or `undefined` when a placeholder has no scalar value in some row. */
-function fill(template: string, rows: Array<Record<string, unknown>>): string[] | undefined {
+function fill(template: string, rows: ReadonlyArray<Record<string, unknown>>): string[] | undefined {
   if (!template.includes('{')) return [template]
   const out: string[] = []
   for (const row of rows) {
