@@ -177,8 +177,9 @@ export class TieredCache {
     const entry = this.l1?.get(key)
     if (entry !== undefined && isCurrent(entry)) {
       const now = this.options.now()
+      // strict: no L1 answer, fresh or stale, before Redis's counters confirm it
+      if (entry.staleUntil > now && this.strict) return this.strictHit(entry, model, operation, keyOperation, key, args, policy, run)
       if (entry.freshUntil > now) {
-        if (entry.remote !== undefined && this.strict) return this.strictHit(entry, model, operation, keyOperation, key, args, policy, run)
         counters.hitsL1++
         return this.answer(clone(entry.value), operation, keyOperation, args, run)
       }
@@ -228,9 +229,14 @@ export class TieredCache {
     policy: EntryPolicy,
     run: QueryRunner,
   ): Promise<unknown> {
-    const current = await this.l2!.generations(entry.deps.map((gen) => gen.name))
+    const current = entry.remote && (await this.l2!.generations(entry.deps.map((gen) => gen.name)))
     if (current !== undefined && sameValues(current, entry.remote!)) {
-      this.metrics.for(model).hitsL1++
+      const counters = this.metrics.for(model)
+      if (entry.freshUntil > this.options.now()) counters.hitsL1++
+      else {
+        counters.stale++
+        this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run))
+      }
       return this.answer(clone(entry.value), operation, keyOperation, args, run)
     }
     return this.miss(this.describe(model, operation, keyOperation, key, args, policy, run))
@@ -268,9 +274,13 @@ export class TieredCache {
     for (let attempt = 0; ; attempt++) {
       const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
       if (lease !== null) {
-        counters.misses++
         try {
-          return await this.query(read, lease === undefined ? undefined : lookup, entryKey)
+          // the previous holder may have stored and released between our lookup and our lease
+          const again = lease && (await this.l2.lookup(entryKey, names))
+          const stored = again && this.serveFromL2(read, again, 'coalesced')
+          if (stored !== undefined) return stored.value
+          counters.misses++
+          return await this.query(read, lease === undefined ? undefined : (again ?? lookup), entryKey)
         } finally {
           await lease?.release()
         }
@@ -281,18 +291,18 @@ export class TieredCache {
       const next = await this.l2.lookup(entryKey, names)
       if (next === undefined) break
       lookup = next
-      const waited = this.serveFromL2(read, lookup)
-      if (waited !== undefined) {
-        counters.coalesced++
-        return waited.value
-      }
+      const waited = this.serveFromL2(read, lookup, 'coalesced')
+      if (waited !== undefined) return waited.value
     }
     counters.misses++
     return this.query(read, lookup, entryKey)
   }
 
-  /** A valid L2 entry: fresh, or stale within its swr window (then refreshed in the background). */
-  private serveFromL2(read: Read, lookup: L2Lookup): { value: unknown } | undefined {
+  /**
+   * A valid L2 entry: fresh, or stale within its swr window (then refreshed in the background).
+   * A fresh one counts as an L2 hit, or as coalesced when it is another reader's result we waited for.
+   */
+  private serveFromL2(read: Read, lookup: L2Lookup, counter: 'hitsL2' | 'coalesced' = 'hitsL2'): { value: unknown } | undefined {
     const entry = lookup.entry
     if (entry === undefined || !sameValues(entry.seen, lookup.generations)) return undefined
     const now = this.options.now()
@@ -300,7 +310,7 @@ export class TieredCache {
     if (staleUntil <= now) return undefined
     const value = decode(entry.bytes)
     const counters = this.metrics.for(read.model)
-    if (entry.freshUntil > now) counters.hitsL2++
+    if (entry.freshUntil > now) counters[counter]++
     else {
       counters.stale++
       this.refresh(read)
@@ -354,6 +364,8 @@ export class TieredCache {
       else same.push(item)
     }
     const distinct = [...byKey.values()].map((list) => list[0]!)
+    // one key, however many callers: the ordinary miss path, with its lease across processes
+    if (distinct.length === 1) return this.alone(items)
     this.metrics.for(model).batches++
     const entryKeys = distinct.map((item) => this.l2?.entryKey(model, item.read.key))
     const lookups = await this.l2?.lookupMany(
@@ -439,14 +451,26 @@ export class TieredCache {
       return
     }
     const entryKey = this.l2.entryKey(read.model, read.key)
-    const lookup = await this.l2.lookup(entryKey, read.deps.map((gen) => gen.name))
-    const lease = lookup && (await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs))
+    const names = read.deps.map((gen) => gen.name)
+    // another process may have refreshed it already: then take its value, do not query again
+    if (this.freshInL2(read, await this.l2.lookup(entryKey, names))) return
+    const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
     if (lease === null) return
     try {
-      await this.query(read, lease === undefined ? undefined : lookup, entryKey)
+      const lookup = lease && (await this.l2.lookup(entryKey, names))
+      if (this.freshInL2(read, lookup)) return
+      await this.query(read, lookup, entryKey)
     } finally {
       await lease?.release()
     }
+  }
+
+  /** True (and L1 filled from it) when L2 holds a valid, fresh entry for the read. */
+  private freshInL2(read: Read, lookup: L2Lookup | undefined): boolean {
+    const entry = lookup?.entry
+    if (entry === undefined || entry.freshUntil <= this.options.now() || !sameValues(entry.seen, lookup!.generations)) return false
+    this.fillL1(read, decode(entry.bytes), entry.bytes.length, entry.freshUntil, lookup!.generations)
+    return true
   }
 
   /** A cached `null` for an `OrThrow` read: let Prisma throw its own error (or find the row now). */
