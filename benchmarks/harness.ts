@@ -4,6 +4,8 @@
 // batch is sized from a short calibration so that an iteration lasts about `iterationMs`. Slow
 // operations (a whole N+1 resolver, a write with 100,000 cached keys) run one call per iteration.
 // Samples are retained, so a result carries the median and the 10th–90th percentile spread.
+// Contenders of one table are timed in alternating rounds and their samples pooled, so that a
+// burst of load from elsewhere on a shared machine does not land on one contender only.
 import { Bench, type FnReturnedObject } from 'tinybench'
 
 export interface Measurement {
@@ -15,7 +17,7 @@ export interface Measurement {
   p90: number
   min: number
   max: number
-  /** tinybench's relative margin of error of the mean, percent */
+  /** relative margin of error of the mean (~95%), percent, over the pooled samples */
   rme: number
   /** tinybench samples (iterations) */
   samples: number
@@ -36,19 +38,19 @@ export interface MeasureOptions {
   iterations?: number
 }
 
+/** One thing to time: `call` per sample, after an untimed `prepare` when there is one. */
+export interface Task {
+  name: string
+  call: () => PromiseLike<unknown>
+  /** Runs before every sample, outside the timed window (a cache reset, a refill); batch is 1 then. */
+  prepare?: () => Promise<void>
+  options?: MeasureOptions
+}
+
 /** Per-call timing of an async call: median and spread over tinybench samples of batched calls. */
 export async function measure(name: string, call: () => PromiseLike<unknown>, options: MeasureOptions = {}): Promise<Measurement> {
-  const { time = 1000, warmupTime = 200, iterationMs = 5, iterations = 7 } = options
-  const batch = options.batch ?? (await calibrate(call, iterationMs))
-  const bench = new Bench({ time, warmupTime, iterations, warmupIterations: 2, retainSamples: true, throws: true })
-  bench.add(name, async (): Promise<FnReturnedObject> => {
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < batch; i++) await call()
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
-    return { overriddenDuration: ms / batch, overriddenIterationCost: ms }
-  })
-  await bench.run()
-  return summarize(name, bench, batch)
+  const [m] = await measureInterleaved([{ name, call, options }], 1)
+  return m!
 }
 
 /**
@@ -58,20 +60,68 @@ export async function measure(name: string, call: () => PromiseLike<unknown>, op
 export async function measureEach(
   name: string,
   prepare: () => Promise<void>,
-  call: () => Promise<unknown>,
+  call: () => PromiseLike<unknown>,
   { samples = 7 }: { samples?: number } = {},
 ): Promise<Measurement> {
-  const bench = new Bench({ time: 0, warmup: false, iterations: samples, retainSamples: true, throws: true })
-  bench.add(name, async (): Promise<FnReturnedObject> => {
-    const before = process.hrtime.bigint()
-    await prepare()
-    const start = process.hrtime.bigint()
-    await call()
-    const end = process.hrtime.bigint()
-    return { overriddenDuration: Number(end - start) / 1e6, overriddenIterationCost: Number(end - before) / 1e6 }
-  })
+  const [m] = await measureInterleaved([{ name, call, prepare, options: { iterations: samples } }], 1)
+  return m!
+}
+
+/**
+ * Times several tasks in `rounds` alternating rounds (A B C, A B C, ...), each round a tinybench
+ * run with a `1/rounds` share of the task's time budget and iterations, samples pooled per task.
+ * On a shared machine a burst of load then spreads over every task instead of landing on one.
+ */
+export async function measureInterleaved(tasks: Task[], rounds = 3): Promise<Measurement[]> {
+  const pooled = tasks.map(() => [] as number[])
+  const batches = tasks.map((t) => (t.prepare ? 1 : (t.options?.batch ?? 0)))
+  for (let i = 0; i < tasks.length; i++) {
+    if (batches[i] === 0) batches[i] = await calibrate(tasks[i]!.call, tasks[i]!.options?.iterationMs ?? 5)
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < tasks.length; i++) {
+      pooled[i]!.push(...(await samplesOf(tasks[i]!, batches[i]!, rounds)))
+    }
+  }
+  return tasks.map((t, i) => summarize(t.name, pooled[i]!, batches[i]!))
+}
+
+async function samplesOf(task: Task, batch: number, rounds: number): Promise<number[]> {
+  const { time = 1000, warmupTime = 200, iterations = 7 } = task.options ?? {}
+  const { call, prepare } = task
+  const bench = prepare
+    ? new Bench({ time: 0, warmup: false, iterations: Math.ceil(iterations / rounds), retainSamples: true, throws: true })
+    : new Bench({
+        time: time / rounds,
+        warmupTime: warmupTime / rounds,
+        iterations: Math.ceil(iterations / rounds),
+        warmupIterations: 2,
+        retainSamples: true,
+        throws: true,
+      })
+  if (prepare) {
+    bench.add(task.name, async (): Promise<FnReturnedObject> => {
+      const before = process.hrtime.bigint()
+      await prepare()
+      const start = process.hrtime.bigint()
+      await call()
+      const end = process.hrtime.bigint()
+      return { overriddenDuration: Number(end - start) / 1e6, overriddenIterationCost: Number(end - before) / 1e6 }
+    })
+  } else {
+    bench.add(task.name, async (): Promise<FnReturnedObject> => {
+      const start = process.hrtime.bigint()
+      for (let i = 0; i < batch; i++) await call()
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      return { overriddenDuration: ms / batch, overriddenIterationCost: ms }
+    })
+  }
   await bench.run()
-  return summarize(name, bench, 1)
+  const result = bench.tasks[0]!.result
+  if (result.state !== 'completed' && result.state !== 'aborted-with-statistics') {
+    throw new Error(`benchmark ${task.name} did not complete: ${result.state === 'errored' ? result.error.message : result.state}`)
+  }
+  return [...(result.latency.samples ?? [])]
 }
 
 /** A single timed run, for operations too costly to repeat (a write after filling 100,000 keys). */
@@ -94,24 +144,21 @@ async function calibrate(call: () => PromiseLike<unknown>, iterationMs: number):
   }
 }
 
-function summarize(name: string, bench: Bench, batch: number): Measurement {
-  const task = bench.tasks[0]!
-  const result = task.result
-  if (result.state !== 'completed' && result.state !== 'aborted-with-statistics') {
-    throw new Error(`benchmark ${name} did not complete: ${result.state === 'errored' ? result.error.message : result.state}`)
-  }
-  const latency = result.latency
-  const sorted = [...(latency.samples ?? [])].sort((a, b) => a - b)
+function summarize(name: string, samplesMs: number[], batch: number): Measurement {
+  const sorted = [...samplesMs].sort((a, b) => a - b)
   const us = (ms: number) => ms * 1000
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length
+  const sd = Math.sqrt(sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, sorted.length - 1))
   return {
     name,
-    us: us(latency.p50),
+    us: us(quantile(sorted, 0.5)),
     p10: us(quantile(sorted, 0.1)),
     p90: us(quantile(sorted, 0.9)),
-    min: us(latency.min),
-    max: us(latency.max),
-    rme: latency.rme,
-    samples: latency.samplesCount,
+    min: us(sorted[0] ?? Number.NaN),
+    max: us(sorted.at(-1) ?? Number.NaN),
+    // relative margin of error of the mean at ~95%, as tinybench reports it for one run
+    rme: sorted.length > 1 ? ((1.96 * sd) / Math.sqrt(sorted.length) / mean) * 100 : 0,
+    samples: sorted.length,
     batch,
   }
 }

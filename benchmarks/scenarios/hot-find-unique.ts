@@ -3,22 +3,14 @@
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
 import type { BenchContext } from '../context.js'
 import { bentocache, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL2, uncached } from '../contenders/index.js'
-import { verdict } from '../correctness.js'
-import { measure } from '../harness.js'
 import type { ScenarioResult } from '../report.js'
-import { hotRead, progress } from './hot-read.js'
+import { hotRead } from './hot-read.js'
 
 const args = { where: { id: 42 } }
 
 export async function hotFindUnique(ctx: BenchContext): Promise<ScenarioResult> {
   const call = (client: PrismaClient) => client.user.findUnique(args)
-  const rows = await hotRead(ctx, [uncached, tieredL1L2, tieredL2, tieredL1, prismaExtensionRedis, bentocache], call, {
-    uncached: { time: 1500 },
-    cached: { time: 1000 },
-  })
-
-  const expected = await call(ctx.base)
-  const map = new Map<number, unknown>([[42, expected]])
+  const map = new Map<number, unknown>([[42, await call(ctx.base)]])
   const floor = ctx.base.$extends({
     model: {
       $allModels: {
@@ -29,14 +21,13 @@ export async function hotFindUnique(ctx: BenchContext): Promise<ScenarioResult> 
       },
     },
   })
-  const bare = await measure('bare Map in a model override', () => floor.user.findUnique(args), { time: 1000 })
-  progress(`  bare Map floor: ${bare.us.toFixed(2)} µs`)
-  rows.splice(1, 0, {
-    contender: 'bare-map',
-    label: 'bare Map in a model override (floor, not a cache)',
-    measurement: bare,
-    verdict: verdict(await floor.user.findUnique(args), expected),
-  })
+  const rows = await hotRead(
+    ctx,
+    [uncached, tieredL1L2, tieredL2, tieredL1, prismaExtensionRedis, bentocache],
+    call,
+    { uncached: { time: 1500 }, cached: { time: 1000 } },
+    [{ id: 'bare-map', label: 'bare Map in a model override (floor, not a cache)', client: floor as unknown as PrismaClient, index: 1 }],
+  )
 
   const byId = (id: string) => rows.find((r) => r.contender === id)!.measurement!.us
   return {

@@ -7,7 +7,7 @@ import type { PrismaClient } from '../../generated/prisma/client.js'
 import type { BenchContext } from '../context.js'
 import { caches, prismaBatching, uncached, type Contender, type ContenderFactory } from '../contenders/index.js'
 import { verdict } from '../correctness.js'
-import { measure, measureEach } from '../harness.js'
+import { measureInterleaved, type Task } from '../harness.js'
 import type { Row, ScenarioResult } from '../report.js'
 import { progress } from './hot-read.js'
 
@@ -24,6 +24,8 @@ export async function nPlusOne(ctx: BenchContext): Promise<ScenarioResult> {
   const counting = ctx.counting
   const expected = await resolve(counting.prisma, true)
   const rows: Row[] = []
+  const tasks: Task[] = []
+  const built: Contender[] = []
 
   const queriesOf = async (run: () => Promise<unknown>) => {
     counting.reset()
@@ -31,35 +33,33 @@ export async function nPlusOne(ctx: BenchContext): Promise<ScenarioResult> {
     return { answer, queries: counting.queries() }
   }
 
-  for (const factory of [uncached, prismaBatching] as ContenderFactory[]) {
-    const concurrent = factory === prismaBatching
-    await ctx.with(
-      factory,
-      async (c) => {
-        const { answer, queries } = await queriesOf(() => resolve(c.client, concurrent))
-        const m = await measure(factory.label, () => resolve(c.client, concurrent), { time: 2000, batch: 1 })
-        rows.push({ contender: factory.id, label: factory.label, measurement: m, queries, verdict: verdict(answer, expected), note: concurrent ? 'lookups in one tick' : 'lookups awaited in turn' })
-        progress(`  ${factory.label}: ${m.us.toFixed(0)} µs, ${queries} queries`)
-      },
-      counting.prisma,
-    )
-  }
-
-  for (const factory of caches) {
-    await ctx.with(
-      factory,
-      async (c: Contender) => {
-        await c.reset()
-        const cold = await queriesOf(() => resolve(c.client, true))
-        const warm = await queriesOf(() => resolve(c.client, true))
-        const coldM = await measureEach(`${factory.label} cold`, () => c.reset(), () => resolve(c.client, true), { samples: 9 })
-        const warmM = await measure(`${factory.label} warm`, () => resolve(c.client, true), { time: 1000, iterationMs: 10 })
-        rows.push({ contender: `${factory.id}:cold`, label: factory.label, note: 'cold', measurement: coldM, queries: cold.queries, verdict: verdict(cold.answer, expected) })
-        rows.push({ contender: `${factory.id}:warm`, label: factory.label, note: 'warm', measurement: warmM, queries: warm.queries, verdict: verdict(warm.answer, expected) })
-        progress(`  ${factory.label}: cold ${coldM.us.toFixed(0)} µs / ${cold.queries} queries, warm ${warmM.us.toFixed(0)} µs / ${warm.queries} queries`)
-      },
-      counting.prisma,
-    )
+  try {
+    for (const factory of [uncached, prismaBatching] as ContenderFactory[]) {
+      const concurrent = factory === prismaBatching
+      const c = ctx.create(factory, counting.prisma)
+      built.push(c)
+      const { answer, queries } = await queriesOf(() => resolve(c.client, concurrent))
+      rows.push({ contender: factory.id, label: factory.label, queries, verdict: verdict(answer, expected), note: concurrent ? 'lookups in one tick' : 'lookups awaited in turn' })
+      tasks.push({ name: factory.label, call: () => resolve(c.client, concurrent), options: { time: 2000, batch: 1 } })
+    }
+    for (const factory of caches) {
+      const c = ctx.create(factory, counting.prisma)
+      built.push(c)
+      await c.reset()
+      const cold = await queriesOf(() => resolve(c.client, true))
+      const warm = await queriesOf(() => resolve(c.client, true))
+      rows.push({ contender: `${factory.id}:cold`, label: factory.label, note: 'cold', queries: cold.queries, verdict: verdict(cold.answer, expected) })
+      tasks.push({ name: `${factory.label} cold`, call: () => resolve(c.client, true), prepare: () => c.reset(), options: { iterations: 9 } })
+      rows.push({ contender: `${factory.id}:warm`, label: factory.label, note: 'warm', queries: warm.queries, verdict: verdict(warm.answer, expected) })
+      tasks.push({ name: `${factory.label} warm`, call: () => resolve(c.client, true), options: { time: 1000, iterationMs: 10 } })
+    }
+    const measured = await measureInterleaved(tasks, 3)
+    measured.forEach((m, i) => {
+      rows[i]!.measurement = m
+      progress(`  ${m.name}: ${(m.us / 1000).toFixed(2)} ms, ${rows[i]!.queries} queries`)
+    })
+  } finally {
+    for (const c of built) await ctx.dispose(c)
   }
 
   const batching = rows.find((r) => r.contender === 'prisma-batching')!.measurement!.us

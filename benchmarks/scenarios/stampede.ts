@@ -1,11 +1,10 @@
 // Scenario: 1,000 concurrent cold reads of one key. `post.findFirst` (which Prisma does not batch)
 // called 1,000 times in one tick on an empty cache: how many reach the database, and how long
-// until all have answered. Three runs per contender, the cache emptied before each.
-import type { PrismaClient } from '../../generated/prisma/client.js'
+// until all have answered. Three bursts per contender (interleaved), the cache emptied before each.
 import type { BenchContext } from '../context.js'
-import { caches, uncached } from '../contenders/index.js'
+import { caches, uncached, type Contender } from '../contenders/index.js'
 import { combine, verdict, type Verdict } from '../correctness.js'
-import { measureEach } from '../harness.js'
+import { measureInterleaved, type Task } from '../harness.js'
 import type { Row, ScenarioResult } from '../report.js'
 import { progress } from './hot-read.js'
 
@@ -16,34 +15,41 @@ export async function stampede(ctx: BenchContext): Promise<ScenarioResult> {
   const counting = ctx.counting
   const expected = await counting.prisma.post.findFirst(args)
   const rows: Row[] = []
-  for (const factory of [uncached, ...caches]) {
-    await ctx.with(
-      factory,
-      async (c) => {
-        const queries: number[] = []
-        const distinct: number[] = []
-        let v: Verdict = { ok: true }
-        const burst = async (client: PrismaClient) => {
-          counting.reset()
-          const answers = await Promise.all(Array.from({ length: CONCURRENCY }, () => client.post.findFirst(args)))
-          queries.push(counting.queries())
-          distinct.push(new Set(answers).size)
-          v = combine(v, ...answers.map((a) => verdict(a, expected)))
-        }
-        const m = await measureEach(factory.label, () => c.reset(), () => burst(c.client), { samples: 3 })
-        const sorted = [...queries].sort((a, b) => a - b)
-        rows.push({
-          contender: factory.id,
-          label: factory.label,
-          measurement: m,
-          queries: sorted[0] === sorted.at(-1) ? sorted[0]! : `${sorted[0]}–${sorted.at(-1)}`,
-          verdict: v,
-          extra: { 'distinct result objects': Math.min(...distinct), 'Redis errors': c.errors?.() ?? '–' },
-        })
-        progress(`  ${factory.label}: ${(m.us / 1000).toFixed(1)} ms, queries ${queries.join('/')}`)
-      },
-      counting.prisma,
-    )
+  const tasks: Task[] = []
+  const built: Contender[] = []
+  const stats: { queries: number[]; distinct: number[]; verdict: Verdict }[] = []
+  try {
+    for (const factory of [uncached, ...caches]) {
+      const c = ctx.create(factory, counting.prisma)
+      built.push(c)
+      const s = { queries: [] as number[], distinct: [] as number[], verdict: { ok: true } as Verdict }
+      stats.push(s)
+      const burst = async () => {
+        counting.reset()
+        const answers = await Promise.all(Array.from({ length: CONCURRENCY }, () => c.client.post.findFirst(args)))
+        s.queries.push(counting.queries())
+        s.distinct.push(new Set(answers).size)
+        s.verdict = combine(s.verdict, ...answers.map((a) => verdict(a, expected)))
+      }
+      tasks.push({ name: factory.label, call: burst, prepare: () => c.reset(), options: { iterations: 3 } })
+    }
+    const measured = await measureInterleaved(tasks, 3)
+    measured.forEach((m, i) => {
+      const c = built[i]!
+      const s = stats[i]!
+      const sorted = [...s.queries].sort((a, b) => a - b)
+      rows.push({
+        contender: c.id,
+        label: c.label,
+        measurement: m,
+        queries: sorted[0] === sorted.at(-1) ? sorted[0]! : `${sorted[0]}–${sorted.at(-1)}`,
+        verdict: s.verdict,
+        extra: { 'distinct result objects': Math.min(...s.distinct), 'Redis errors': c.errors?.() ?? '–' },
+      })
+      progress(`  ${c.label}: ${(m.us / 1000).toFixed(1)} ms, queries ${s.queries.join('/')}`)
+    })
+  } finally {
+    for (const c of built) await ctx.dispose(c)
   }
   return {
     id: 'stampede',

@@ -7,8 +7,8 @@
 import type { PrismaClient } from '../../generated/prisma/client.js'
 import type { BenchContext } from '../context.js'
 import { caches, uncached, type Contender } from '../contenders/index.js'
-import { measureEach, measureOnce, type Measurement } from '../harness.js'
-import { scanKeys } from '../redis-keys.js'
+import { measureInterleaved, measureOnce, type Measurement, type Task } from '../harness.js'
+import { scanKeys, scanUnlink } from '../redis-keys.js'
 import type { Row, ScenarioResult } from '../report.js'
 import { progress } from './hot-read.js'
 
@@ -33,6 +33,11 @@ async function fill(client: PrismaClient, from: number, count: number): Promise<
   }
 }
 
+/** Deletes the contender's keys left from the 10-key phase, so that the large fill starts clean. */
+async function scanUnlinkOwn(ctx: BenchContext, c: Contender): Promise<void> {
+  if (c.redisPrefix !== undefined) await scanUnlink(ctx.admin, `${c.redisPrefix}*`)
+}
+
 async function redisKeys(ctx: BenchContext, c: Contender): Promise<number | string> {
   if (c.redisPrefix === undefined) return 'no Redis'
   const keys = await scanKeys(ctx.admin, `${c.redisPrefix}*`)
@@ -44,67 +49,80 @@ export async function writeCost(ctx: BenchContext): Promise<ScenarioResult> {
   const write = (client: PrismaClient) => client.post.update({ where: { id: WRITTEN_POST }, data: { title: `bench write ${++n}` } })
   const rows: Row[] = []
   const fills: Record<string, number> = {}
+  const built: Contender[] = []
 
-  await ctx.with(uncached, async (c) => {
-    const m = await measureEach(uncached.label, async () => {}, () => write(c.client), { samples: 15 })
-    rows.push({ contender: 'uncached', label: uncached.label, measurement: m })
-    progress(`  uncached write: ${m.us.toFixed(0)} µs`)
-  })
-
-  for (const factory of caches) {
-    await ctx.with(
-      factory,
-      async (c) => {
-        let next = 0
+  try {
+    // 10 keys: every contender, interleaved; before each write, 10 new keys are read (uncached
+    // Prisma reads them too, uncached, so that every row pays the same preparation)
+    const tasks: Task[] = []
+    for (const factory of [uncached, ...caches]) {
+      const c = ctx.create(factory)
+      built.push(c)
+      let next = 0
+      const refill = async () => {
         await fill(c.client, next, SMALL)
         next += SMALL
-        const small = await measureEach(
-          `${factory.label} (${SMALL})`,
-          async () => {
-            await fill(c.client, next, SMALL)
-            next += SMALL
-          },
-          () => write(c.client),
-          { samples: 15 },
-        )
-        rows.push({ contender: `${factory.id}:small`, label: factory.label, note: `${SMALL} keys cached`, measurement: small })
+      }
+      await refill()
+      tasks.push({ name: `${factory.label} (${SMALL})`, call: () => write(c.client), prepare: refill, options: { iterations: 15 } })
+    }
+    const measured = await measureInterleaved(tasks, 3)
+    measured.forEach((m, i) => {
+      const c = built[i]!
+      rows.push(
+        c.id === 'uncached'
+          ? { contender: 'uncached', label: c.label, measurement: m, note: `after ${SMALL} uncached reads` }
+          : { contender: `${c.id}:small`, label: c.label, note: `${SMALL} keys cached`, measurement: m },
+      )
+      progress(`  ${m.name}: ${(m.us / 1000).toFixed(2)} ms`)
+    })
 
-        await c.reset()
-        const started = performance.now()
-        await fill(c.client, next, LARGE)
-        next += LARGE
-        const fillSeconds = (performance.now() - started) / 1000
-        await new Promise((r) => setTimeout(r, 250)) // let the fill's aftermath (GC, Redis) settle before timing
-        fills[factory.id] = fillSeconds
-        const before = await redisKeys(ctx, c)
-        const first: Measurement = await measureOnce(`${factory.label} (${LARGE})`, () => write(c.client))
-        const after = await redisKeys(ctx, c)
-        const second = await measureOnce(`${factory.label} (${LARGE}, again)`, () => write(c.client))
-        rows.push({
-          contender: `${factory.id}:large`,
-          label: factory.label,
-          note: `${LARGE.toLocaleString('en')} keys cached`,
-          measurement: first,
-          extra: {
-            'entries in Redis before → after': typeof before === 'number' ? `${before} → ${after}` : before,
-            'fill time': `${fillSeconds.toFixed(1)} s`,
-            'next write': `${(second.us / 1000).toFixed(2)} ms`,
-            'Redis errors': c.errors?.() ?? '–',
-          },
-        })
-        progress(
-          `  ${factory.label}: ${SMALL} keys ${small.us.toFixed(0)} µs; ${LARGE} keys ${(first.us / 1000).toFixed(1)} ms (filled in ${fillSeconds.toFixed(1)} s, Redis ${before} → ${after})`,
-        )
-      },
-    )
+    // 100,000 keys: one contender at a time, its keys deleted before the next is filled (a SCAN
+    // costs in proportion to every key in Redis, not only the contender's)
+    for (const c of built.splice(0)) {
+      if (c.id === 'uncached') {
+        await ctx.dispose(c)
+        continue
+      }
+      await c.reset()
+      await scanUnlinkOwn(ctx, c)
+      const started = performance.now()
+      await fill(c.client, 0, LARGE)
+      const fillSeconds = (performance.now() - started) / 1000
+      fills[c.id] = fillSeconds
+      await new Promise((r) => setTimeout(r, 250)) // let the fill's aftermath (GC, Redis) settle before timing
+      const before = await redisKeys(ctx, c)
+      const first: Measurement = await measureOnce(`${c.label} (${LARGE})`, () => write(c.client))
+      const after = await redisKeys(ctx, c)
+      const second = await measureOnce(`${c.label} (${LARGE}, again)`, () => write(c.client))
+      rows.push({
+        contender: `${c.id}:large`,
+        label: c.label,
+        note: `${LARGE.toLocaleString('en')} keys cached`,
+        measurement: first,
+        extra: {
+          'entries in Redis before → after': typeof before === 'number' ? `${before} → ${after}` : before,
+          'fill time': `${fillSeconds.toFixed(1)} s`,
+          'next write': `${(second.us / 1000).toFixed(2)} ms`,
+          'Redis errors': c.errors?.() ?? '–',
+        },
+      })
+      progress(`  ${c.label}: ${LARGE} keys ${(first.us / 1000).toFixed(1)} ms (filled in ${fillSeconds.toFixed(1)} s, Redis ${before} → ${after})`)
+      await ctx.dispose(c)
+    }
+  } finally {
+    for (const c of built) await ctx.dispose(c)
   }
+  // small rows first, then large ones, in contender order
+  const order = (id: string) => (id === 'uncached' ? -1 : id.endsWith(':small') ? 0 : 1)
+  rows.sort((a, b) => order(a.contender) - order(b.contender))
 
   return {
     id: 'write-cost',
     title: 'Cost of a write with 10 and with 100,000 cached keys of that model',
     description:
       `\`post.update({ where: { id: ${WRITTEN_POST} }, data: { title } })\` through each contender, after caching ${SMALL} (15 samples, refilled before each) ` +
-      `and ${LARGE.toLocaleString('en')} (one write: the first write after the fill) distinct Post reads (9 in 10 findUnique by id, 1 in 10 findMany). ` +
+      `and ${LARGE.toLocaleString('en')} (one write: the first write after the fill) distinct Post reads (9 in 10 findUnique by id, most of them of absent ids past the 1,000 seeded posts, so cached as null; 1 in 10 findMany). ` +
       'The fill goes through the contender\'s own read path against the database, 200 reads in flight; "fill time" is how long the 100,000 took. ' +
       '"next write" is a second write right after (for caches that delete on write: with nothing left to delete). ' +
       'Entries in Redis are counted by SCAN under the contender\'s prefix.',
