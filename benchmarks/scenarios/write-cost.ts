@@ -121,7 +121,7 @@ export async function writeCost(ctx: BenchContext): Promise<ScenarioResult> {
     id: 'write-cost',
     title: 'Cost of a write with 10 and with 100,000 cached keys of that model',
     description:
-      `\`post.update({ where: { id: ${WRITTEN_POST} }, data: { title } })\` through each contender, after caching ${SMALL} (15 samples, refilled before each) ` +
+      `\`post.update({ where: { id: ${WRITTEN_POST} }, data: { title } })\` through each contender, after caching ${SMALL} (15 samples, 10 new keys read before each write, uncached Prisma included; all contenders interleaved) ` +
       `and ${LARGE.toLocaleString('en')} (one write: the first write after the fill) distinct Post reads (9 in 10 findUnique by id, most of them of absent ids past the 1,000 seeded posts, so cached as null; 1 in 10 findMany). ` +
       'The fill goes through the contender\'s own read path against the database, 200 reads in flight; "fill time" is how long the 100,000 took. ' +
       '"next write" is a second write right after (for caches that delete on write: with nothing left to delete). ' +
