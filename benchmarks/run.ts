@@ -1,15 +1,134 @@
-// `npm run bench`: every scenario, in one process and one run, printed as Markdown.
-import { Redis } from 'ioredis'
-import { benchDatabase, redisUrl } from './setup.js'
-import { hotReadScenarios } from './hot-reads.js'
+// `npm run bench`: every scenario against every contender, in one process and one run. Writes
+// benchmarks/results/latest.json and latest.md, and prints the Markdown. Redis keys of the run
+// live under their own prefix and are deleted at the end (SCAN + UNLINK).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { BenchContext } from './context.js'
+import { bentocache, caches, prismaBatching, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL2, uncached } from './contenders/index.js'
+import { formatUs } from './harness.js'
+import { markdownTable, scenarioMarkdown, type ScenarioResult } from './report.js'
+import { findManyInclude } from './scenarios/find-many-include.js'
+import { hotFindUnique } from './scenarios/hot-find-unique.js'
+import { progress } from './scenarios/hot-read.js'
+import { nPlusOne } from './scenarios/n-plus-one.js'
+import { payload } from './scenarios/payload.js'
+import { stampede } from './scenarios/stampede.js'
+import { staleness, type StalenessResult } from './scenarios/staleness.js'
+import { writeCost } from './scenarios/write-cost.js'
+import { benchDatabase, countingClient, redisUrl } from './setup.js'
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results')
+const started = performance.now()
+const startedAt = new Date().toISOString()
 
 const base = await benchDatabase()
-const redis = new Redis(redisUrl)
+const counting = countingClient()
+const ctx = new BenchContext(base, counting, redisUrl)
+const scenarios: ScenarioResult[] = []
+let stale: StalenessResult[] = []
 try {
-  console.log(`# prisma-tiered-cache benchmarks (${new Date().toISOString()}, node ${process.version})\n`)
-  const hot = await hotReadScenarios(base, redis)
-  console.log(hot.markdown)
+  const steps: [string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
+    ['hot findUnique', hotFindUnique],
+    ['findMany with include', findManyInclude],
+    ['N+1 resolver', nPlusOne],
+    ['1,000 concurrent cold reads', stampede],
+    ['payload bytes in Redis', payload],
+    ['write cost', writeCost],
+    ['staleness probes', async (c) => {
+      const s = await staleness(c)
+      stale = s.results
+      return s
+    }],
+  ]
+  for (const [name, step] of steps) {
+    progress(`${name}…`)
+    const t = performance.now()
+    const result = await step(ctx)
+    result.seconds = (performance.now() - t) / 1000
+    progress(`${name}: ${result.seconds.toFixed(1)} s`)
+    scenarios.push(result)
+  }
 } finally {
-  await base.$disconnect()
-  redis.disconnect()
+  const deleted = await ctx.cleanup()
+  progress(`deleted ${deleted} leftover Redis keys under ${ctx.runPrefix}*`)
+  await Promise.all([base.$disconnect(), counting.prisma.$disconnect()])
+}
+
+const totalSeconds = (performance.now() - started) / 1000
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`
+const md = [
+  `# prisma-tiered-cache: side-by-side benchmarks`,
+  '',
+  `Run ${startedAt} on ${machine}; PostgreSQL and Redis on loopback; ${totalSeconds.toFixed(0)} s in all. ` +
+    'Shared machine: absolute times are noisy, compare within a table. Timing by tinybench; median per call and 10th–90th percentile of samples.',
+  '',
+  '## Contenders',
+  '',
+  markdownTable(
+    ['contender', 'what it is'],
+    [uncached, prismaBatching, tieredL1L2, tieredL2, tieredL1, prismaExtensionRedis, bentocache].map((f) => [f.label, f.description]),
+    ['l', 'l'],
+  ),
+  '',
+  summary(scenarios, stale),
+  '',
+  ...scenarios.map(scenarioMarkdown),
+  'Not run: the two-process 95/5 read/write mixed workload (cross-process staleness) — left for the invalidation-bus issue.',
+  '',
+  `Scenario times: ${scenarios.map((s) => `${s.title} ${s.seconds?.toFixed(0)} s`).join('; ')}.`,
+  '',
+].join('\n')
+
+mkdirSync(resultsDir, { recursive: true })
+writeFileSync(join(resultsDir, 'latest.md'), md)
+writeFileSync(
+  join(resultsDir, 'latest.json'),
+  `${JSON.stringify({ startedAt, machine, totalSeconds, scenarios }, null, 2)}\n`,
+)
+console.log(md)
+progress(`wrote ${join(resultsDir, 'latest.md')} and latest.json in ${totalSeconds.toFixed(0)} s`)
+
+/** One line per cache: speed next to whether its answers were right. */
+function summary(results: ScenarioResult[], stale: StalenessResult[]): string {
+  const scenario = (id: string) => results.find((s) => s.id === id)
+  const row = (sid: string, rid: string) => scenario(sid)?.rows.find((r) => r.contender === rid)
+  const speed = (sid: string, rid: string) => {
+    const r = row(sid, rid)?.measurement
+    const b = row(sid, 'uncached')?.measurement
+    return r && b ? `${formatUs(r.us)} (${(b.us / r.us).toFixed(b.us / r.us >= 10 ? 0 : 1)}×)` : '–'
+  }
+  const wrongAnswers = (rid: string) => {
+    const bad = results.flatMap((s) => s.rows.filter((r) => (r.contender === rid || r.contender.startsWith(`${rid}:`)) && r.verdict && !r.verdict.ok))
+    return bad.length === 0 ? 'equal everywhere' : `**wrong** in ${bad.length} rows (e.g. ${bad[0]!.verdict!.detail})`
+  }
+  const staleCell = (rid: string) => {
+    const s = stale.find((x) => x.contender === rid)
+    if (!s) return '–'
+    const failed = Object.entries(s.probes).filter(([, v]) => v !== undefined).map(([k]) => k)
+    return failed.length === 0 ? 'none stale' : `**stale in ${failed.length}/4**: ${failed.join(', ')}`
+  }
+  return [
+    '## Summary',
+    '',
+    markdownTable(
+      ['contender', 'hot findUnique', 'findMany 100 rows', 'N+1 cold: DB queries', '1,000 cold reads: DB queries', 'write, 100k keys cached', 'answers vs uncached', 'staleness probes'],
+      caches.map((f) => [
+        f.label,
+        speed('hot-find-unique', f.id),
+        speed('find-many-include', f.id),
+        String(row('n-plus-one', `${f.id}:cold`)?.queries ?? '–'),
+        String(row('stampede', f.id)?.queries ?? '–'),
+        row('write-cost', `${f.id}:large`)?.measurement ? formatUs(row('write-cost', `${f.id}:large`)!.measurement!.us) : '–',
+        wrongAnswers(f.id),
+        staleCell(f.id),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+    ),
+    '',
+    `Uncached Prisma: findUnique ${speed('hot-find-unique', 'uncached').replace(/ \(.*/, '')}, findMany ${speed('find-many-include', 'uncached').replace(/ \(.*/, '')}, ` +
+      `N+1 ${row('n-plus-one', 'uncached')?.queries ?? '–'} queries (Prisma batching: ${row('n-plus-one', 'prisma-batching')?.queries ?? '–'}), ` +
+      `1,000 cold reads ${row('stampede', 'uncached')?.queries ?? '–'} queries, write ${row('write-cost', 'uncached')?.measurement ? formatUs(row('write-cost', 'uncached')!.measurement!.us) : '–'}.`,
+  ].join('\n')
 }

@@ -26,3 +26,21 @@ export async function benchDatabase(): Promise<PrismaClient> {
   })
   return prisma
 }
+
+/** A client on the same database that counts the statements it sends (for N+1 and stampede scenarios). */
+export interface CountingClient {
+  prisma: PrismaClient
+  queries(): number
+  reset(): void
+}
+
+export function countingClient(): CountingClient {
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: databaseUrl }),
+    log: [{ emit: 'event', level: 'query' }],
+  })
+  let count = 0
+  prisma.$on('query', () => void count++)
+  // the log option only changes $on's typing; the delegates are those of a plain client
+  return { prisma: prisma as unknown as PrismaClient, queries: () => count, reset: () => void (count = 0) }
+}
