@@ -57,8 +57,12 @@ class RedisTimeout extends Error {}
 export class L2 implements LeaseStore {
   private readonly scripts: Scripts
   private readonly breaker: Breaker
-  /** Counters whose bump did not reach Redis: until they do, its entries may be stale. */
-  private readonly unbumped = new Set<string>()
+  /**
+   * Counters whose bump did not reach Redis (until they do, its entries may be stale), each with
+   * a version: a flush forgets only what it applied, not a bump added again while it ran.
+   */
+  private readonly unbumped = new Map<string, number>()
+  private bumpVersion = 0
   /** Tag patterns whose drop failed: applied before L2 is read again. */
   private readonly undropped = new Set<string>()
   private retryTimer: NodeJS.Timeout | undefined
@@ -165,7 +169,7 @@ export class L2 implements LeaseStore {
    * and L2 is not read until it does.
    */
   async bump(names: Iterable<string>): Promise<void> {
-    for (const name of names) this.unbumped.add(name)
+    for (const name of names) this.unbumped.set(name, ++this.bumpVersion)
     if (!this.breaker.allow()) {
       this.retryLater()
       return
@@ -186,7 +190,8 @@ export class L2 implements LeaseStore {
   private async scan(pattern: string): Promise<boolean> {
     const match = `${escapeGlob(this.options.namespace)}:{t:${pattern}}:gen`
     try {
-      await scanAndUnlink(this.options.redis, match)
+      // bounded like every call: a read may be waiting for this retry
+      await withTimeout(scanAndUnlink(this.options.redis, match), this.options.timeoutMs)
       return true
     } catch (error) {
       this.options.onError()
@@ -222,7 +227,8 @@ export class L2 implements LeaseStore {
       if (!(await this.scan(pattern))) return false
       this.undropped.delete(pattern)
     }
-    const pending = [...this.unbumped]
+    const snapshot = [...this.unbumped]
+    const pending = snapshot.map(([name]) => name)
     if (pending.length === 0) return true
     const done = await this.guard(async () => {
       await Promise.all(pending.map((name) => this.scripts.bump(this.generationKey(name), initialGeneration())))
@@ -234,7 +240,7 @@ export class L2 implements LeaseStore {
       this.retryLater()
       return false
     }
-    for (const name of pending) this.unbumped.delete(name)
+    for (const [name, version] of snapshot) if (this.unbumped.get(name) === version) this.unbumped.delete(name)
     return true
   }
 
