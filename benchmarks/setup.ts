@@ -1,8 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { defaultDatabaseUrl, migrate } from '../scripts/migrate.js'
+import { defaultDatabaseUrl, ensureDatabase, migrate } from '../scripts/migrate.js'
 
-export const databaseUrl = process.env.DATABASE_URL ?? defaultDatabaseUrl
+/** The benchmarks' own database (`ptc_bench`) on the server DATABASE_URL names: they wipe it. */
+export const databaseUrl = await ensureDatabase(process.env.DATABASE_URL ?? defaultDatabaseUrl, process.env.BENCH_DATABASE ?? 'ptc_bench')
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** A migrated database with a few hundred rows: 100 users, 1,000 posts, comments and tags. */

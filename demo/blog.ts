@@ -1,49 +1,121 @@
-// `npm run demo`: a small blog API's read-heavy traffic (feed, post pages, author pages, comment
-// counts, occasional writes) through the cached client, then what the cache did.
+// `npm run demo`: a blog API's read-heavy traffic (home feed, post pages, author pages, comment
+// counts, occasional comments and edits) through the cached client, first without the cache for
+// comparison, then with it; then what the cache did.
+//
+// Runs anywhere: with DATABASE_URL on that PostgreSQL (in a `ptc_demo` database of its own), else
+// on an in-process PostgreSQL (PGlite); with Redis at REDIS_URL (or the local default) as L2, else
+// L1 only.
+import { readdirSync, readFileSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { Redis } from 'ioredis'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaClient } from '../generated/prisma/client.js'
+import { ensureDatabase, migrate } from '../scripts/migrate.js'
 import { withCache } from '../src/index.js'
-import { benchDatabase } from '../benchmarks/setup.js'
 
-const REQUESTS = 3000
-const base = await benchDatabase()
-let queries = 0
-const counted = base.$extends({
-  query: { $allOperations: ({ args, query }) => (queries++, query(args)) },
-})
-const prisma = counted.$extends(withCache({ defaults: { ttl: 60 }, models: { Comment: { ttl: 10 } } }))
+const REQUESTS = 4000
+const USERS = 50
+const POSTS = 500
 
-function pick(n: number): number {
-  // a few hot items get most traffic, as on a real site
-  return 1 + Math.floor(n * Math.random() ** 3)
+async function openDatabase(): Promise<{ prisma: PrismaClient; where: string; close(): Promise<void> }> {
+  if (process.env.DATABASE_URL) {
+    const url = await ensureDatabase(process.env.DATABASE_URL, 'ptc_demo')
+    await migrate(url)
+    return { prisma: new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }), where: 'PostgreSQL at DATABASE_URL (database ptc_demo)', close: async () => {} }
+  }
+  const pglite = new PGlite()
+  const dir = new URL('../prisma/migrations/', import.meta.url)
+  for (const name of readdirSync(dir).filter((n) => !n.includes('.')).sort()) {
+    await pglite.exec(readFileSync(new URL(`${name}/migration.sql`, dir), 'utf8'))
+  }
+  return { prisma: new PrismaClient({ adapter: new PrismaPGlite(pglite) }), where: 'in-process PostgreSQL (PGlite; set DATABASE_URL to use yours)', close: () => pglite.close() }
 }
 
-const started = performance.now()
-let writes = 0
-for (let i = 0; i < REQUESTS; i++) {
+async function connectRedis(): Promise<Redis | undefined> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  try {
+    await redis.connect()
+    await redis.ping()
+    return redis
+  } catch {
+    redis.disconnect()
+    return undefined
+  }
+}
+
+async function seed(prisma: PrismaClient): Promise<void> {
+  await prisma.$executeRawUnsafe('TRUNCATE "_PostToTag", "Comment", "Post", "Profile", "Tag", "User", "Sample" RESTART IDENTITY CASCADE')
+  await prisma.user.createMany({ data: Array.from({ length: USERS }, (_, i) => ({ email: `author${i}@blog.dev`, name: `Author ${i}` })) })
+  await prisma.post.createMany({
+    data: Array.from({ length: POSTS }, (_, i) => ({ title: `Post ${i}`, content: 'A post about caching. '.repeat(15), published: i % 5 !== 0, authorId: (i % USERS) + 1 })),
+  })
+  await prisma.comment.createMany({ data: Array.from({ length: POSTS * 3 }, (_, i) => ({ body: `Comment ${i}`, postId: (i % POSTS) + 1, authorId: (i % USERS) + 1 })) })
+}
+
+/** A few hot items get most of the traffic, as on a real site. */
+const pick = (n: number) => 1 + Math.floor(n * Math.random() ** 3)
+
+/** The client the workload runs on: plain (counted) for the baseline, or cached. */
+type Client = { post: any; user: any; comment: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One request of the blog API. */
+async function request(prisma: Client): Promise<'read' | 'write'> {
   const roll = Math.random()
   if (roll < 0.3) {
-    await prisma.post.findMany({
-      where: { published: true },
-      orderBy: { id: 'desc' },
-      take: 20,
-      include: { author: { select: { id: true, name: true } } },
-    })
+    const feed = await prisma.post.findMany({ where: { published: true }, orderBy: { id: 'desc' }, take: 20 })
+    // the N+1 a GraphQL resolver makes: each post's author, batched by the cache
+    await Promise.all(feed.map((post: { authorId: number }) => prisma.user.findUnique({ where: { id: post.authorId } })))
   } else if (roll < 0.65) {
-    await prisma.post.findUnique({ where: { id: pick(1000) }, include: { comments: { take: 10 } } })
+    await prisma.post.findUnique({ where: { id: pick(POSTS) }, include: { comments: { take: 10, orderBy: { id: 'desc' } } } })
   } else if (roll < 0.85) {
-    await prisma.user.findUnique({ where: { id: pick(100) }, include: { _count: { select: { posts: true } } } })
+    await prisma.user.findUnique({ where: { id: pick(USERS) }, include: { _count: { select: { posts: true } } } })
   } else if (roll < 0.97) {
-    await prisma.comment.count({ where: { postId: pick(1000) } })
+    await prisma.comment.count({ where: { postId: pick(POSTS) } })
   } else {
-    writes++
-    await prisma.comment.create({ data: { body: 'nice post', postId: pick(1000), authorId: pick(100) } })
+    if (roll < 0.99) await prisma.comment.create({ data: { body: 'nice post', postId: pick(POSTS), authorId: pick(USERS) } })
+    else await prisma.post.update({ where: { id: pick(POSTS) }, data: { title: `Edited ${Date.now()}` } })
+    return 'write'
   }
-  if ((i + 1) % 500 === 0) process.stdout.write(`  ${i + 1}/${REQUESTS} requests\r`)
+  return 'read'
 }
-const elapsed = performance.now() - started
+
+async function workload(label: string, prisma: Client): Promise<number> {
+  const started = performance.now()
+  for (let i = 1; i <= REQUESTS; i++) {
+    await request(prisma)
+    if (i % 100 === 0 || i === REQUESTS) {
+      const done = Math.round((30 * i) / REQUESTS)
+      process.stdout.write(`\r  ${label.padEnd(9)} [${'#'.repeat(done)}${'.'.repeat(30 - done)}] ${i}/${REQUESTS}`)
+    }
+  }
+  const ms = performance.now() - started
+  process.stdout.write(`  ${(ms / 1000).toFixed(1)} s\n`)
+  return ms
+}
+
+const db = await openDatabase()
+const redis = await connectRedis()
+console.log(`database: ${db.where}`)
+console.log(redis ? 'cache: L1 (in process) + L2 (Redis)' : 'cache: L1 only (no Redis reachable at REDIS_URL or 127.0.0.1:6379)')
+await seed(db.prisma)
+let queries = 0
+const counted = db.prisma.$extends({ query: { $allOperations: ({ args, query }) => (queries++, query(args)) } })
+const prisma = counted.$extends(withCache({ redis, namespace: `demo${process.pid}`, defaults: { ttl: 60 }, models: { Comment: { ttl: 10 } } }))
+
+console.log(`\n${REQUESTS} requests of a blog API (30% feed + authors, 35% post pages, 20% author pages, 12% comment counts, 3% writes):`)
+const uncachedMs = await workload('uncached', counted)
+const uncachedQueries = queries
+queries = 0
+const cachedMs = await workload('cached', prisma)
 const m = prisma.$cache.metrics()
-console.log(`\n${REQUESTS} requests (${writes} writes) in ${elapsed.toFixed(0)} ms: ${queries} database queries`)
-console.log(`cache hit rate ${(m.hitRate * 100).toFixed(1)}% (${m.hits} hits, ${m.misses} misses)`)
+console.log(`\n  uncached: ${uncachedQueries} database queries, ${(uncachedMs / REQUESTS).toFixed(2)} ms per request`)
+console.log(`  cached:   ${queries} database queries, ${(cachedMs / REQUESTS).toFixed(2)} ms per request (${(uncachedMs / cachedMs).toFixed(1)}× faster)`)
+console.log(`  hit rate ${(m.hitRate * 100).toFixed(1)}% (${m.hits} hits, ${m.misses} misses), Redis errors ${m.redisErrors}\n`)
 for (const [model, c] of Object.entries(m.models)) {
-  console.log(`  ${model.padEnd(8)} L1 hits ${c.hitsL1}, misses ${c.misses}, invalidations ${c.invalidations}`)
+  console.log(`  ${model.padEnd(8)} L1 hits ${String(c.hitsL1).padStart(5)}  L2 hits ${String(c.hitsL2).padStart(4)}  misses ${String(c.misses).padStart(4)}  batches ${String(c.batches).padStart(4)}  invalidations ${c.invalidations}`)
 }
-await base.$disconnect()
+prisma.$cache.close()
+redis?.disconnect()
+await db.prisma.$disconnect()
+await db.close()

@@ -13,6 +13,26 @@ const LOCK_ID = 72707369 // any constant shared by every runner of this script
 
 export const defaultDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/test'
 
+/**
+ * A database of its own next to the one `serverUrl` names (created if missing), so that the demo
+ * and the benchmarks never wipe each other's rows, or a developer's.
+ */
+export async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04') throw error // created meanwhile by a concurrent run
+    })
+  } finally {
+    await client.end()
+  }
+  const url = new URL(serverUrl)
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
 export async function migrate(connectionString: string): Promise<string[]> {
   const client = new pg.Client({ connectionString })
   await client.connect()
