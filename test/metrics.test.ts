@@ -1,12 +1,13 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { withCache, type CacheEvents, type CacheOptions } from '../src/index.js'
+import { withCache, type CacheEvents } from '../src/index.js'
 import { CacheConfigError } from '../src/errors.js'
 import { L1_SAMPLE_EVERY, Metrics } from '../src/metrics.js'
 import { resolveOptions } from '../src/options.js'
 import { resetTables, useDatabase } from './support/db.js'
 import { cuttableProxy } from './support/proxy.js'
 import { dropNamespace, useRedis } from './support/redis.js'
+import { knownDelays, timedDatabase } from './support/timed.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
@@ -21,32 +22,6 @@ function namespace(): string {
 afterAll(async () => {
   for (const ns of namespaces) await dropNamespace(redisCtx.redis, ns)
 })
-
-type Delay = (model: string, operation: string, args: { where?: { id?: number } }) => number
-
-/**
- * The test database under a query hook that moves a latency clock forward by a known number of
- * milliseconds per query, so that every latency the cache measures is known exactly.
- */
-function timedDatabase(delay: Delay) {
-  const clock = { now: 0 }
-  const client = ctx.db.prisma.$extends({
-    query: {
-      $allModels: {
-        async $allOperations({ model, operation, args, query }) {
-          const result = await query(args)
-          clock.now += delay(model, operation, args as { where?: { id?: number } })
-          return result
-        },
-      },
-    },
-  })
-  return { clock, cached: (options: CacheOptions = {}) => client.$extends(withCache({ ...options, metrics: { clock: () => clock.now, ...(options.metrics || {}) } })) }
-}
-
-/** A User findUnique by id takes `id` ms, a User findMany 20 ms, a Post read 3 ms, anything else 1 ms. */
-const knownDelays: Delay = (model, operation, args) =>
-  model === 'User' && operation === 'findUnique' ? args.where!.id! : model === 'User' && operation === 'findMany' ? 20 : model === 'Post' ? 3 : 1
 
 /** `got` within the histogram's documented error (1/64) of `exact`. */
 function near(got: number | undefined, exact: number): void {
@@ -68,7 +43,7 @@ describe('the metrics collector', () => {
   })
 
   it('counts every read of a known workload exactly, per model and operation, with latencies and time saved', async () => {
-    const db = timedDatabase(knownDelays)
+    const db = timedDatabase(ctx.db.prisma, knownDelays)
     const prisma = db.cached({ models: { Comment: false } })
     for (let id = 1; id <= 10; id++) await prisma.user.findUnique({ where: { id } }) // 10 misses: 1..10 ms
     for (let round = 0; round < 3; round++) for (let id = 1; id <= 10; id++) await prisma.user.findUnique({ where: { id } })
@@ -127,7 +102,7 @@ describe('the metrics collector', () => {
 
   it('times one L1 answer in L1_SAMPLE_EVERY, every L2 answer and every database query', async () => {
     const ns = namespace()
-    const a = timedDatabase(knownDelays).cached({ redis: redisCtx.redis, namespace: ns })
+    const a = timedDatabase(ctx.db.prisma, knownDelays).cached({ redis: redisCtx.redis, namespace: ns })
     const b = ctx.db.prisma.$extends(withCache({ redis: redisCtx.redis, namespace: ns }))
     await Promise.all([a.$cache.ready(), b.$cache.ready()])
     await a.user.findUnique({ where: { id: 7 } }) // a: miss (7 ms)
@@ -152,7 +127,7 @@ describe('the metrics collector', () => {
 
   it('counts stale serves, coalesced waits and refresh queries, each read in one outcome', async () => {
     let now = 1_000_000
-    const db = timedDatabase(knownDelays)
+    const db = timedDatabase(ctx.db.prisma, knownDelays)
     const prisma = db.cached({ defaults: { ttl: 10, swr: 60 }, now: () => now })
     await prisma.user.findUnique({ where: { id: 4 } })
     now += 11_000
@@ -169,7 +144,7 @@ describe('the metrics collector', () => {
 
   it('starts a new window on resetMetrics() without losing what entries know', async () => {
     let now = 5_000
-    const prisma = timedDatabase(knownDelays).cached({ now: () => now })
+    const prisma = timedDatabase(ctx.db.prisma, knownDelays).cached({ now: () => now })
     await prisma.user.findUnique({ where: { id: 3 } })
     await prisma.user.findUnique({ where: { id: 3 } })
     now += 2_500
@@ -277,7 +252,7 @@ describe('events', () => {
     const events: CacheEvents = { onHit: record('hit'), onMiss: record('miss'), onStale: record('stale'), onInvalidate: record('invalidate'), onError: record('error') }
     let now = 1_000_000
     let failRefresh = false
-    const db = timedDatabase((model, operation, args) => {
+    const db = timedDatabase(ctx.db.prisma, (model, operation, args) => {
       if (failRefresh) throw new Error('database down')
       return knownDelays(model, operation, args)
     })
