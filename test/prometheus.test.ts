@@ -181,6 +181,7 @@ describe('Prometheus exposition', () => {
     const ns = `${redisCtx.namespace}-prom`
     const prisma = timed.$extends(withCache({ redis: redisCtx.redis, namespace: ns, metrics: { clock: () => clock.now } }))
     try {
+      await prisma.$cache.ready() // until the bus is up, L1 keeps entries for a second at most
       for (let id = 1; id <= 4; id++) await prisma.user.findUnique({ where: { id } }) // misses: 1, 2, 3, 4 ms
       for (let id = 1; id <= 4; id++) await prisma.user.findUnique({ where: { id } }) // L1 hits
       await prisma.user.findMany({ cacheStrategy: false })
