@@ -5,16 +5,20 @@ import { clone } from './clone.js'
 import { decode, encode } from './codec.js'
 import { readDependencies } from './dependencies.js'
 import { CacheConfigError } from './errors.js'
+import { Events } from './events.js'
 import { Generations, type Generation } from './generations.js'
 import { affectedModels } from './invalidation.js'
 import { readKey } from './keys.js'
 import { isCurrent, L1, type L1Entry } from './l1.js'
 import { L2, type L2Lookup } from './l2.js'
-import { Metrics, type MetricsSnapshot } from './metrics.js'
+import { Metrics, type BypassReason, type MetricsSnapshot } from './metrics.js'
+import type { OperationStats, ShapeStats } from './metrics-state.js'
 import type { CacheStrategy, ResolvedOptions } from './options.js'
 import { Policy, type EntryPolicy } from './policy.js'
+import { prometheusText } from './prometheus.js'
 import type { SchemaFacts } from './schema.js'
 import { Lease, pollDelay, SingleFlight, sleep } from './stampede.js'
+import { SummaryLog, type MetricsSummary } from './summary.js'
 import { currentTransaction } from './transaction.js'
 import { WriteRuleSet } from './write-rules.js'
 
@@ -43,8 +47,14 @@ export interface CacheApi {
    * that only those are invalidated instead of everything.
    */
   affecting<T>(models: readonly string[], fn: () => Promise<T>): Promise<T>
+  /** Counters, latencies and time saved, since `resetMetrics()` (or the extension's creation). */
   metrics(): MetricsSnapshot
+  /** Starts a new window for `metrics()`. Prometheus counters and summary logs are not affected. */
   resetMetrics(): void
+  /** Lifetime figures in the Prometheus text exposition format, for a `/metrics` endpoint. */
+  prometheus(): string
+  /** Logs a summary of the time since the previous one through `logger`, and returns it. */
+  logSummary(): MetricsSummary
   /**
    * A request-scoped loader, for code that wants explicit batching across models: loads of one
    * tick are batched like any findUnique, and a loader answers each distinct load once.
@@ -52,7 +62,7 @@ export interface CacheApi {
   loader(): RequestLoader
   /** Resolves once the invalidation bus is subscribed (immediately without Redis). */
   ready(): Promise<void>
-  /** Closes the bus connection this extension opened. Your own Redis client stays yours. */
+  /** Stops summary logs and closes the bus connection this extension opened. Your own Redis client stays yours. */
   close(): void
 }
 
@@ -73,6 +83,10 @@ interface Read {
   deps: Generation[]
   /** Local generations of `deps` before anything was read. */
   seen: number[]
+  stats: OperationStats
+  shape: ShapeStats | undefined
+  /** A stale entry's refresh: nobody waits for it. */
+  background: boolean
 }
 
 /** A read waiting in a batch. */
@@ -95,7 +109,9 @@ const rawModels = new AsyncLocalStorage<readonly string[]>()
  */
 export class TieredCache {
   readonly generations = new Generations()
-  readonly metrics = new Metrics()
+  readonly metrics: Metrics
+  private readonly events: Events
+  private readonly summary: SummaryLog
   private readonly policy: Policy
   private readonly rules: WriteRuleSet
   private readonly l1: L1 | undefined
@@ -116,11 +132,16 @@ export class TieredCache {
     for (const model of options.models.keys()) {
       if (schema.model(model) === undefined) throw new CacheConfigError(`models.${model}`, 'names no model of this schema')
     }
+    this.metrics = new Metrics({ ...options.metrics, now: options.now })
+    this.events = new Events(options.events, options.logger)
+    this.summary = new SummaryLog(this.metrics, options.logger, { ...options.metrics, now: options.now })
+    this.summary.start()
     this.policy = new Policy(options)
     this.rules = new WriteRuleSet(options, schema)
     this.l1 = options.l1 ? new L1(options.l1.maxBytes, options.l1.maxEntryBytes) : undefined
     if (options.redis === undefined) return
     if (this.l1 !== undefined) this.bus = this.openBus(options.redis)
+    this.metrics.watchBreaker()
     this.l2 = new L2({
       redis: options.redis,
       namespace: options.namespace,
@@ -129,7 +150,11 @@ export class TieredCache {
       breaker: options.breaker,
       now: options.now,
       logger: options.logger,
-      onError: () => this.metrics.redisErrors++,
+      onError: (error) => {
+        this.metrics.redisError()
+        this.events.error('redis', error)
+      },
+      onBreakerChange: (state) => this.metrics.breakerChanged(state),
       publish: this.bus && ((names) => this.bus!.publish(names)),
     })
   }
@@ -140,6 +165,8 @@ export class TieredCache {
     const bus = new Bus(redis, `${this.options.namespace}:bus`, {
       onBumped: (names, delayMs) => {
         for (const name of names) this.generations.bump(this.generations.get(name))
+        // not counted as invalidations: the writer counts its writes, and each arrives here as two bumps
+        this.events.invalidate('remote', names)
         this.metrics.busDelay(delayMs)
       },
       // messages may have been lost while down: forget everything L1 holds, keep entries short
@@ -159,7 +186,6 @@ export class TieredCache {
 
   /** Serves a read: a value on an L1 hit (no promise, no await), otherwise a promise. */
   read(model: string, operation: string, rawArgs: unknown, run: QueryRunner, inTransaction = false): unknown {
-    const counters = this.metrics.for(model)
     let args = rawArgs
     let strategy: CacheStrategy | undefined
     if (typeof rawArgs === 'object' && rawArgs !== null && 'cacheStrategy' in rawArgs) {
@@ -167,31 +193,59 @@ export class TieredCache {
       args = withoutKey(rawArgs, 'cacheStrategy')
     }
     // inside a transaction a read may see uncommitted rows: it neither reads nor fills the cache
-    const policy = inTransaction || currentTransaction() !== undefined ? null : this.policyFor(model, operation, strategy)
-    if (policy === null) {
-      counters.bypasses++
+    const policy = inTransaction || currentTransaction() !== undefined ? 'transaction' : this.policyFor(model, operation, strategy)
+    if (typeof policy === 'string') {
+      this.bypassed(model, operation, policy)
       return run.query(operation, args)
     }
+    const started = this.metrics.sample()
     const keyOperation = KEY_OPERATION[operation] ?? operation
     const key = this.key(model, keyOperation, args, policy)
     const entry = this.l1?.get(key)
     if (entry !== undefined && isCurrent(entry)) {
       const now = this.options.now()
       // strict: no L1 answer, fresh or stale, before Redis's counters confirm it
-      if (entry.staleUntil > now && this.strict) return this.strictHit(entry, model, operation, keyOperation, key, args, policy, run)
+      if (entry.staleUntil > now && this.strict) {
+        return this.strictHit(entry, this.statsOf(entry, model, operation), operation, keyOperation, key, args, policy, run)
+      }
       if (entry.freshUntil > now) {
-        counters.hitsL1++
-        return this.answer(clone(entry.value), operation, keyOperation, args, run)
+        const stats = this.statsOf(entry, model, operation)
+        stats.hitsL1++
+        if (entry.shape !== undefined) entry.shape.hits++
+        this.events.hit(model, operation, 'l1', args)
+        return this.timedL1(this.answer(clone(entry.value), operation, keyOperation, args, run), stats, started)
       }
       if (entry.staleUntil > now) {
-        counters.stale++
-        this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run))
-        return this.answer(clone(entry.value), operation, keyOperation, args, run)
+        const stats = this.statsOf(entry, model, operation)
+        stats.stale++
+        this.events.stale(model, operation, 'l1', args)
+        this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run, stats))
+        return this.timedL1(this.answer(clone(entry.value), operation, keyOperation, args, run), stats, started)
       }
     }
-    const read = this.describe(model, operation, keyOperation, key, args, policy, run)
+    const read = this.describe(model, operation, keyOperation, key, args, policy, run, this.metrics.for(model, operation))
     const plan = this.plan(read)
     return plan === undefined ? this.miss(read) : this.enqueue(read, plan)
+  }
+
+  /** Counts a read that skips the cache; also called for reads that never reach `read()` (transactions). */
+  bypassed(model: string, operation: string, reason: BypassReason): void {
+    this.metrics.for(model, operation).bypasses[reason]++
+  }
+
+  /**
+   * The counters an L1 hit counts in: those its entry's shape points at, no lookup (an `OrThrow`
+   * read of an entry its plain variant filled looks its own up).
+   */
+  private statsOf(entry: L1Entry, model: string, operation: string): OperationStats {
+    const shape = entry.shape
+    return shape !== undefined && shape.stats.operation === operation ? shape.stats : this.metrics.for(model, operation)
+  }
+
+  /** Records the L1 answer time of a sampled read (`started` is -1 for the others). */
+  private timedL1(answer: unknown, stats: OperationStats, started: number): unknown {
+    if (started >= 0) this.metrics.recordL1(stats, started)
+    return answer
   }
 
   private get strict(): boolean {
@@ -206,9 +260,12 @@ export class TieredCache {
     args: unknown,
     policy: EntryPolicy,
     run: QueryRunner,
+    stats: OperationStats,
+    background = false,
   ): Read {
     const deps = this.dependencies(model, args, policy)
-    return { model, operation, keyOperation, key, args, policy, run, deps, seen: deps.map((gen) => gen.value) }
+    const shape = this.metrics.shape(stats, args)
+    return { model, operation, keyOperation, key, args, policy, run, deps, seen: deps.map((gen) => gen.value), stats, shape, background }
   }
 
   private key(model: string, operation: string, args: unknown, policy: EntryPolicy): string {
@@ -221,7 +278,7 @@ export class TieredCache {
   /** `consistency: 'strict'`: an L1 entry is served only if Redis's counters still match it. */
   private async strictHit(
     entry: L1Entry,
-    model: string,
+    stats: OperationStats,
     operation: string,
     keyOperation: string,
     key: string,
@@ -231,15 +288,18 @@ export class TieredCache {
   ): Promise<unknown> {
     const current = entry.remote && (await this.l2!.generations(entry.deps.map((gen) => gen.name)))
     if (current !== undefined && sameValues(current, entry.remote!)) {
-      const counters = this.metrics.for(model)
-      if (entry.freshUntil > this.options.now()) counters.hitsL1++
-      else {
-        counters.stale++
-        this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run))
+      if (entry.freshUntil > this.options.now()) {
+        stats.hitsL1++
+        if (entry.shape !== undefined) entry.shape.hits++
+        this.events.hit(stats.model, operation, 'l1', args)
+      } else {
+        stats.stale++
+        this.events.stale(stats.model, operation, 'l1', args)
+        this.refresh(this.describe(stats.model, operation, keyOperation, key, args, policy, run, stats))
       }
       return this.answer(clone(entry.value), operation, keyOperation, args, run)
     }
-    return this.miss(this.describe(model, operation, keyOperation, key, args, policy, run))
+    return this.miss(this.describe(stats.model, operation, keyOperation, key, args, policy, run, stats))
   }
 
   /** Concurrent identical misses that saw the same generations share one load. */
@@ -247,7 +307,7 @@ export class TieredCache {
     const flightKey = `${read.key}\u0000${read.seen.join(',')}`
     const flight = this.flights.get(flightKey)
     if (flight !== undefined) {
-      this.metrics.for(read.model).coalesced++
+      read.stats.coalesced++
       return this.answer(clone(await flight), read.operation, read.keyOperation, read.args, read.run)
     }
     const value = await this.flights.run(flightKey, () => this.load(read))
@@ -256,18 +316,21 @@ export class TieredCache {
 
   /** L2, then the database under a lease so that one process computes a missing entry. */
   private async load(read: Read): Promise<unknown> {
-    const counters = this.metrics.for(read.model)
     if (this.l2 === undefined) {
-      counters.misses++
+      read.stats.misses++
       return this.query(read, undefined)
     }
     const entryKey = this.l2.entryKey(read.model, read.key)
     const names = read.deps.map((gen) => gen.name)
-    let lookup = await this.l2.lookup(entryKey, names)
-    const served = lookup && this.serveFromL2(read, lookup)
-    if (served !== undefined) return served.value
+    const started = this.metrics.clock()
+    let lookup = await this.l2.lookup(entryKey, names, read.stats)
+    const served = lookup && this.serveFromL2(read, lookup, false)
+    if (served !== undefined) {
+      this.metrics.recordL2(read.stats, started)
+      return served.value
+    }
     if (lookup === undefined) {
-      counters.misses++
+      read.stats.bypasses.redisDown++ // Redis failed, or the breaker keeps it out of the way
       return this.query(read, undefined)
     }
     const deadline = this.options.now() + this.options.stampede.waitMs
@@ -276,10 +339,10 @@ export class TieredCache {
       if (lease !== null) {
         try {
           // the previous holder may have stored and released between our lookup and our lease
-          const again = lease && (await this.l2.lookup(entryKey, names))
-          const stored = again && this.serveFromL2(read, again, 'coalesced')
+          const again = lease && (await this.l2.lookup(entryKey, names, read.stats))
+          const stored = again && this.serveFromL2(read, again, true)
           if (stored !== undefined) return stored.value
-          counters.misses++
+          read.stats.misses++
           return await this.query(read, lease === undefined ? undefined : (again ?? lookup), entryKey)
         } finally {
           await lease?.release()
@@ -288,40 +351,49 @@ export class TieredCache {
       // another process is computing it: wait for its value, bounded, then query ourselves
       if (this.options.now() >= deadline) break
       await sleep(pollDelay(attempt))
-      const next = await this.l2.lookup(entryKey, names)
+      const next = await this.l2.lookup(entryKey, names, read.stats)
       if (next === undefined) break
       lookup = next
-      const waited = this.serveFromL2(read, lookup, 'coalesced')
+      const waited = this.serveFromL2(read, lookup, true)
       if (waited !== undefined) return waited.value
     }
-    counters.misses++
+    read.stats.misses++
     return this.query(read, lookup, entryKey)
   }
 
   /**
    * A valid L2 entry: fresh, or stale within its swr window (then refreshed in the background).
-   * A fresh one counts as an L2 hit, or as coalesced when it is another reader's result we waited for.
+   * A value another process computed while this read `waited` for it counts as coalesced.
    */
-  private serveFromL2(read: Read, lookup: L2Lookup, counter: 'hitsL2' | 'coalesced' = 'hitsL2'): { value: unknown } | undefined {
+  private serveFromL2(read: Read, lookup: L2Lookup, waited: boolean): { value: unknown } | undefined {
     const entry = lookup.entry
     if (entry === undefined || !sameValues(entry.seen, lookup.generations)) return undefined
     const now = this.options.now()
     const staleUntil = entry.freshUntil + read.policy.swrMs
     if (staleUntil <= now) return undefined
     const value = decode(entry.bytes)
-    const counters = this.metrics.for(read.model)
-    if (entry.freshUntil > now) counters[counter]++
-    else {
-      counters.stale++
-      this.refresh(read)
+    const fresh = entry.freshUntil > now
+    if (waited) read.stats.coalesced++
+    else if (fresh) {
+      read.stats.hitsL2++
+      if (read.shape !== undefined) read.shape.hits++
+      this.events.hit(read.model, read.operation, 'l2', read.args)
+    } else {
+      read.stats.stale++
+      this.events.stale(read.model, read.operation, 'l2', read.args)
     }
+    if (!fresh) this.refresh(read)
     this.fillL1(read, value, entry.bytes.length, entry.freshUntil, lookup.generations)
     return { value }
   }
 
   /** Queries the database and keeps the result where the generations allow. */
   private async query(read: Read, lookup: L2Lookup | undefined, entryKey?: string): Promise<unknown> {
+    const started = this.metrics.clock()
     const value = await read.run.query(read.keyOperation, read.args)
+    const ms = this.metrics.clock() - started
+    this.metrics.recordQuery(read.stats, read.shape, ms)
+    if (!read.background) this.events.miss(read.model, read.operation, read.args, ms)
     await this.keep(read, value, lookup, entryKey)
     return value
   }
@@ -333,7 +405,7 @@ export class TieredCache {
     this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations)
     if (lookup !== undefined && entryKey !== undefined) {
       const ttlMs = read.policy.ttlMs + read.policy.swrMs
-      await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs)
+      await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats)
     }
   }
 
@@ -356,7 +428,6 @@ export class TieredCache {
    * not route back exactly, fall back to one query per read, so one bad member fails alone.
    */
   private async dispatch(items: Batched[]): Promise<void> {
-    const { model } = items[0]!.read
     const byKey = new Map<string, Batched[]>()
     for (const item of items) {
       const same = byKey.get(item.read.key)
@@ -366,24 +437,29 @@ export class TieredCache {
     const distinct = [...byKey.values()].map((list) => list[0]!)
     // one key, however many callers: the ordinary miss path, with its lease across processes
     if (distinct.length === 1) return this.alone(items)
-    this.metrics.for(model).batches++
-    const entryKeys = distinct.map((item) => this.l2?.entryKey(model, item.read.key))
+    const first = distinct[0]!.read
+    this.metrics.recordBatch(first.model, distinct.length)
+    const entryKeys = distinct.map((item) => this.l2?.entryKey(first.model, item.read.key))
     const lookups = await this.l2?.lookupMany(
       distinct.map((item, i) => ({ entryKey: entryKeys[i]!, dependencies: item.read.deps.map((gen) => gen.name) })),
+      first.stats,
     )
     const misses: number[] = []
     distinct.forEach((item, i) => {
-      const served = lookups && this.serveFromL2(item.read, lookups[i]!)
+      const served = lookups && this.serveFromL2(item.read, lookups[i]!, false)
       if (served === undefined) misses.push(i)
       else this.settle(byKey.get(item.read.key)!, served.value)
     })
     if (misses.length === 0) return
-    this.metrics.for(model).misses += misses.length
+    for (const i of misses) distinct[i]!.read.stats.misses++
     const plan = distinct[misses[0]!]!.plan
     let rows: Array<Record<string, unknown>>
     try {
-      const values = misses.map((i) => distinct[i]!.plan.value)
-      rows = (await distinct[misses[0]!]!.read.run.query('findMany', plan.query(values))) as Array<Record<string, unknown>>
+      const started = this.metrics.clock()
+      rows = (await distinct[misses[0]!]!.read.run.query('findMany', plan.query(misses.map((i) => distinct[i]!.plan.value)))) as Array<
+        Record<string, unknown>
+      >
+      this.metrics.recordQuery(first.stats, undefined, this.metrics.clock() - started)
     } catch {
       // one after another: run together, Prisma's own findUnique batching would fail them together
       for (const i of misses) await this.alone(byKey.get(distinct[i]!.read.key)!)
@@ -438,14 +514,16 @@ export class TieredCache {
     this.refreshing.add(read.key)
     void this.refreshNow(read)
       .catch((error: unknown) => {
-        this.metrics.for(read.model).refreshErrors++
+        read.stats.refreshErrors++
+        this.events.error('refresh', error, read.model, read.keyOperation)
         this.options.logger?.warn({ err: error, model: read.model, operation: read.keyOperation }, 'prisma-tiered-cache: refresh failed, stale value kept')
       })
       .finally(() => this.refreshing.delete(read.key))
   }
 
   private async refreshNow(stale: Read): Promise<void> {
-    const read = this.describe(stale.model, stale.operation, stale.keyOperation, stale.key, stale.args, stale.policy, stale.run)
+    const { model, operation, keyOperation, key, args, policy, run, stats } = stale
+    const read = this.describe(model, operation, keyOperation, key, args, policy, run, stats, true)
     if (this.l2 === undefined) {
       await this.query(read, undefined)
       return
@@ -453,11 +531,11 @@ export class TieredCache {
     const entryKey = this.l2.entryKey(read.model, read.key)
     const names = read.deps.map((gen) => gen.name)
     // another process may have refreshed it already: then take its value, do not query again
-    if (this.freshInL2(read, await this.l2.lookup(entryKey, names))) return
+    if (this.freshInL2(read, await this.l2.lookup(entryKey, names, read.stats))) return
     const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
     if (lease === null) return
     try {
-      const lookup = lease && (await this.l2.lookup(entryKey, names))
+      const lookup = lease && (await this.l2.lookup(entryKey, names, read.stats))
       if (this.freshInL2(read, lookup)) return
       await this.query(read, lookup, entryKey)
     } finally {
@@ -494,6 +572,7 @@ export class TieredCache {
       deps: read.deps,
       seen: read.seen,
       remote: this.strict ? remote : undefined,
+      shape: read.shape,
     })
   }
 
@@ -505,15 +584,20 @@ export class TieredCache {
     return gens
   }
 
-  private policyFor(model: string, operation: string, strategy: CacheStrategy | undefined): EntryPolicy | null {
+  /** The read's policy, or why it is not cached. */
+  private policyFor(model: string, operation: string, strategy: CacheStrategy | undefined): EntryPolicy | BypassReason {
+    let policy: EntryPolicy | null
     try {
-      return this.policy.for(model, operation, strategy)
+      policy = this.policy.for(model, operation, strategy)
     } catch (error) {
       if (!(error instanceof CacheConfigError)) throw error
       // a malformed per-call strategy must not fail the caller's query: run it uncached, say why
       this.options.logger?.warn({ err: error, model, operation }, 'prisma-tiered-cache: bad cacheStrategy, read not cached')
-      return null
+      return 'badCacheStrategy'
     }
+    if (policy !== null) return policy
+    // `false` or `ttl: 0` on a read its policy would cache: the caller chose; otherwise the policy did
+    return strategy !== undefined && this.policy.for(model, operation, undefined) !== null ? 'cacheStrategy' : 'policy'
   }
 
   /**
@@ -534,25 +618,25 @@ export class TieredCache {
       return result
     } finally {
       this.rules.after(model, operation, args, result, names, (pattern) => this.dropPattern(pattern))
-      await this.bump(names)
+      await this.bump(names, operation)
     }
   }
 
   /** Raw SQL: invalidates the models named through `affecting()`, or else everything. */
-  async writeRaw<T>(query: () => PromiseLike<T>): Promise<T> {
+  async writeRaw<T>(query: () => PromiseLike<T>, cause = 'executeRaw'): Promise<T> {
     const named = rawModels.getStore()
     const names = new Set(named === undefined ? ['*'] : named.map((m) => `m:${m}`))
     await this.bump(names)
     try {
       return await query()
     } finally {
-      await this.bump(names)
+      await this.bump(names, cause)
     }
   }
 
   /** `$queryRaw`: a write only when the caller says so through `affecting()`. */
   async queryRaw<T>(query: () => PromiseLike<T>): Promise<T> {
-    return rawModels.getStore() === undefined ? query() : this.writeRaw(query)
+    return rawModels.getStore() === undefined ? query() : this.writeRaw(query, 'queryRaw')
   }
 
   /** Applied when a transaction commits: its writes become visible now. */
@@ -563,14 +647,18 @@ export class TieredCache {
   /**
    * Moves counters on: this process's synchronously (L1 is correct from here on), Redis's and the
    * bus's before the promise resolves. Inside a transaction the names are also kept for the
-   * commit-time bump.
+   * commit-time bump. A write bumps twice (and again on commit) but is one invalidation: only
+   * the bump given a `cause` is counted and announced.
    */
-  private async bump(names: Iterable<string>): Promise<void> {
+  private async bump(names: Iterable<string>, cause?: string): Promise<void> {
     const scope = currentTransaction()
     for (const name of names) {
       this.generations.bump(this.generations.get(name))
-      if (name.startsWith('m:')) this.metrics.for(name.slice(2)).invalidations++
       scope?.touched.add(name)
+    }
+    if (cause !== undefined) {
+      this.metrics.invalidated(names, cause)
+      this.events.invalidate(cause, names)
     }
     await this.l2?.bump(names)
   }
@@ -588,11 +676,11 @@ export class TieredCache {
         if (this.schema.model(model) === undefined) throw new CacheConfigError('invalidate.models', `has no model '${model}'`)
         names.add(`m:${model}`)
       }
-      await this.bump(names)
+      await this.bump(names, 'invalidate')
     },
     invalidateAll: async () => {
       this.l1?.clear()
-      await this.bump(['*'])
+      await this.bump(['*'], 'invalidateAll')
     },
     affecting: (models, fn) => {
       for (const model of models) {
@@ -601,8 +689,10 @@ export class TieredCache {
       // awaited inside the scope: Prisma's promise is lazy and runs its hook only when awaited
       return rawModels.run(models, async () => await fn())
     },
-    metrics: () => this.metrics.snapshot(),
+    metrics: () => this.metrics.snapshot(this.l1 && { entries: this.l1.size, bytes: this.l1.usedBytes }),
     resetMetrics: () => this.metrics.reset(),
+    prometheus: () => prometheusText(this.metrics.state, { breaker: this.metrics.breakerState, l1: this.l1 && { entries: this.l1.size, bytes: this.l1.usedBytes } }),
+    logSummary: () => this.summary.log(),
     loader: () => {
       const loads = new Map<string, Promise<unknown>>()
       return {
@@ -621,7 +711,10 @@ export class TieredCache {
       }
     },
     ready: async () => this.bus?.ready(),
-    close: () => this.bus?.close(),
+    close: () => {
+      this.summary.stop()
+      this.bus?.close()
+    },
   }
 }
 

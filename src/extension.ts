@@ -85,6 +85,7 @@ export function withCache(options?: CacheOptions) {
             if (WRITES.has(operation)) return cache.write(model, operation, args, () => query(args))
             // reads reach this hook only where the overrides do not apply (a transaction client):
             // they run uncached, without our argument, which Prisma would reject
+            cache.bypassed(model, operation, 'transaction')
             return query(withoutStrategy(args) as typeof args)
           },
         },

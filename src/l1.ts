@@ -1,4 +1,5 @@
 import type { Generation } from './generations.js'
+import type { ShapeStats } from './metrics-state.js'
 
 /** One cached read held in process memory. */
 export interface L1Entry {
@@ -14,6 +15,8 @@ export interface L1Entry {
   /** Counters of every model and tag the read depends on, and their values when it was queried. */
   deps: readonly Generation[]
   seen: readonly number[]
+  /** The query shape it answers for (metrics: a hit counts toward the time it saved). */
+  shape?: ShapeStats
   /** Set on every hit; eviction gives a used entry a second chance (CLOCK). */
   used?: boolean
 }

@@ -7,6 +7,11 @@ import type { CacheLogger } from './options.js'
 import { registerScripts, type Scripts } from './redis-scripts.js'
 import type { LeaseStore } from './stampede.js'
 
+/** Counts the Redis failures of one kind of read (metrics.ts's per-operation counters). */
+export interface ErrorCounter {
+  redisErrors: number
+}
+
 /** What an L2 entry carries besides the value. */
 export interface L2Entry {
   /** The value, msgpack-encoded (codec.ts). */
@@ -31,7 +36,10 @@ export interface L2Options {
   breaker: { failures: number; cooldownMs: number }
   now: () => number
   logger: CacheLogger | undefined
-  onError: () => void
+  /** Every failed or timed-out Redis call, after the breaker counted it. */
+  onError: (error: unknown) => void
+  /** The breaker opened (Redis is skipped) or closed again. */
+  onBreakerChange?: (state: 'open' | 'closed') => void
   /** Announces bumped counters to other processes (the bus), after they are bumped in Redis. */
   publish?: (names: string[]) => Promise<unknown>
 }
@@ -71,11 +79,12 @@ export class L2 implements LeaseStore {
   constructor(private readonly options: L2Options) {
     this.scripts = registerScripts(options.redis)
     this.isCluster = 'nodes' in options.redis && typeof options.redis.nodes === 'function'
-    this.breaker = new Breaker(options.breaker.failures, options.breaker.cooldownMs, options.now, (state) =>
-      state === 'open'
-        ? options.logger?.warn({ cooldownMs: options.breaker.cooldownMs }, 'prisma-tiered-cache: Redis unavailable, serving from L1 and the database')
-        : options.logger?.info({}, 'prisma-tiered-cache: Redis is back'),
-    )
+    this.breaker = new Breaker(options.breaker.failures, options.breaker.cooldownMs, options.now, (state) => {
+      options.onBreakerChange?.(state)
+      if (state === 'open') {
+        options.logger?.warn({ cooldownMs: options.breaker.cooldownMs }, 'prisma-tiered-cache: Redis unavailable, serving from L1 and the database')
+      } else options.logger?.info({}, 'prisma-tiered-cache: Redis is back')
+    })
   }
 
   entryKey(model: string, key: string): string {
@@ -96,10 +105,10 @@ export class L2 implements LeaseStore {
 
   /**
    * Reads an entry and the current generations of its dependencies in one round trip.
-   * `undefined` when Redis cannot be trusted now.
+   * `undefined` when Redis cannot be trusted now. A failure also counts on `errors`, the reader's counters.
    */
-  async lookup(entryKey: string, dependencies: readonly string[]): Promise<L2Lookup | undefined> {
-    return (await this.lookupMany([{ entryKey, dependencies }]))?.[0]
+  async lookup(entryKey: string, dependencies: readonly string[], errors?: ErrorCounter): Promise<L2Lookup | undefined> {
+    return (await this.lookupMany([{ entryKey, dependencies }], errors))?.[0]
   }
 
   /**
@@ -107,9 +116,12 @@ export class L2 implements LeaseStore {
    * pipeline on standalone Redis; on Cluster, concurrent commands (a pipeline cannot span slots),
    * which ioredis writes out together per node.
    */
-  async lookupMany(requests: ReadonlyArray<{ entryKey: string; dependencies: readonly string[] }>): Promise<L2Lookup[] | undefined> {
+  async lookupMany(
+    requests: ReadonlyArray<{ entryKey: string; dependencies: readonly string[] }>,
+    errors?: ErrorCounter,
+  ): Promise<L2Lookup[] | undefined> {
     if (!(await this.usable())) return undefined
-    return this.guard(async () => {
+    return this.guard(errors, async () => {
       const names = [...new Set(requests.flatMap((r) => r.dependencies))]
       const replies = this.isCluster
         ? await Promise.all([
@@ -140,28 +152,28 @@ export class L2 implements LeaseStore {
    * Stores a read's result, unless the generation of its target model (the first dependency,
    * `target`) moved since `entry.seen` was read.
    */
-  async store(entryKey: string, target: string, entry: L2Entry, ttlMs: number): Promise<void> {
+  async store(entryKey: string, target: string, entry: L2Entry, ttlMs: number, errors?: ErrorCounter): Promise<void> {
     if (!(await this.usable())) return
-    await this.guard(() => this.scripts.store(entryKey, this.generationKey(target), entry.seen[0]!, packEntry(entry), ttlMs))
+    await this.guard(errors, () => this.scripts.store(entryKey, this.generationKey(target), entry.seen[0]!, packEntry(entry), ttlMs))
   }
 
   /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
   async generations(names: readonly string[]): Promise<string[] | undefined> {
     if (!(await this.usable())) return undefined
-    return this.guard(() => Promise.all(names.map((n) => this.scripts.generation(this.generationKey(n), initialGeneration()))))
+    return this.guard(undefined, () => Promise.all(names.map((n) => this.scripts.generation(this.generationKey(n), initialGeneration()))))
   }
 
   async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
     if (!(await this.usable())) return undefined
-    return this.guard(async () => (await this.options.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK')
+    return this.guard(undefined, async () => (await this.options.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK')
   }
 
   async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.guard(() => this.scripts.renew(key, token, ttlMs))) ?? false
+    return (await this.guard(undefined, () => this.scripts.renew(key, token, ttlMs))) ?? false
   }
 
   async releaseLease(key: string, token: string): Promise<void> {
-    await this.guard(() => this.scripts.release(key, token))
+    await this.guard(undefined, () => this.scripts.release(key, token))
   }
 
   /**
@@ -194,7 +206,7 @@ export class L2 implements LeaseStore {
       await withTimeout(scanAndUnlink(this.options.redis, match), this.options.timeoutMs)
       return true
     } catch (error) {
-      this.options.onError()
+      this.options.onError(error)
       this.options.logger?.warn({ err: error, pattern }, 'prisma-tiered-cache: tag pattern invalidation failed, will retry')
       return false
     }
@@ -230,7 +242,7 @@ export class L2 implements LeaseStore {
     const snapshot = [...this.unbumped]
     const pending = snapshot.map(([name]) => name)
     if (pending.length === 0) return true
-    const done = await this.guard(async () => {
+    const done = await this.guard(undefined, async () => {
       await Promise.all(pending.map((name) => this.scripts.bump(this.generationKey(name), initialGeneration())))
       // after the counters: a process that hears of a bump must find it in Redis already
       await this.options.publish?.(pending)
@@ -245,14 +257,15 @@ export class L2 implements LeaseStore {
   }
 
   /** Runs a Redis call under the timeout; failures are counted, logged once by the breaker, swallowed. */
-  private async guard<T>(call: () => Promise<T>): Promise<T | undefined> {
+  private async guard<T>(errors: ErrorCounter | undefined, call: () => Promise<T>): Promise<T | undefined> {
     try {
       const result = await withTimeout(call(), this.options.timeoutMs)
       this.breaker.success()
       return result
     } catch (error) {
       this.breaker.failure()
-      this.options.onError()
+      if (errors !== undefined) errors.redisErrors++
+      this.options.onError(error)
       if (!this.breaker.isOpen) this.options.logger?.warn({ err: error }, 'prisma-tiered-cache: Redis call failed')
       return undefined
     }

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CacheConfigError } from './errors.js'
+import { EVENT_NAMES, type CacheEvents } from './events.js'
 
 /** The read operations this library can serve from cache. */
 export const READ_OPERATIONS = [
@@ -119,8 +120,33 @@ export interface CacheOptions {
   /** Per-model policy, keyed by model name as in the schema (`User`, not `user`). */
   models?: Record<string, ModelPolicy>
   logger?: CacheLogger
+  /**
+   * The metrics collector behind `prisma.$cache.metrics()`, `prometheus()` and summary logs.
+   * `false` turns collection off (the counters stay at zero; events still fire).
+   */
+  metrics?: false | MetricsOptions
+  /** Listeners for hits, misses, stale serves, invalidations and swallowed errors. */
+  events?: CacheEvents
   /** Injectable clock (milliseconds), for tests. @default Date.now */
   now?: () => number
+}
+
+export interface MetricsOptions {
+  /**
+   * Milliseconds between summary logs through `logger` (hit rates, time saved, slow queries, the
+   * busiest and worst-hit models). `0`: no periodic summary; `prisma.$cache.logSummary()` still logs one.
+   * @default 0
+   */
+  summaryIntervalMs?: number
+  /**
+   * Database queries taking at least this many milliseconds are slow: logged as they happen (at
+   * most once per query shape per summary interval, or per minute without one) and listed in
+   * summaries, with their model, operation and argument keys, never values. `0`: none is.
+   * @default 0
+   */
+  slowQueryMs?: number
+  /** High-resolution clock for latencies, milliseconds; injectable for tests. @default performance.now */
+  clock?: () => number
 }
 
 export interface ResolvedModelPolicy {
@@ -141,6 +167,8 @@ export interface ResolvedOptions {
   defaults: ResolvedModelPolicy
   models: ReadonlyMap<string, ResolvedModelPolicy | false>
   logger: CacheLogger | undefined
+  metrics: { enabled: boolean; summaryIntervalMs: number; slowQueryMs: number; clock: () => number }
+  events: CacheEvents
   now: () => number
 }
 
@@ -184,8 +212,45 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     defaults,
     models,
     logger: options.logger,
+    metrics: resolveMetrics(options.metrics),
+    events: resolveEvents(options.events),
     now: options.now ?? Date.now,
   }
+}
+
+function resolveMetrics(metrics: CacheOptions['metrics']): ResolvedOptions['metrics'] {
+  if (metrics === false) return { enabled: false, summaryIntervalMs: 0, slowQueryMs: 0, clock: () => performance.now() }
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null)) {
+    throw new CacheConfigError('metrics', 'must be false or an object { summaryIntervalMs?, slowQueryMs?, clock? }')
+  }
+  const clock = metrics?.clock ?? (() => performance.now())
+  if (typeof clock !== 'function') throw new CacheConfigError('metrics.clock', 'must be a function returning milliseconds')
+  return {
+    enabled: true,
+    summaryIntervalMs: nonNegative('metrics.summaryIntervalMs', metrics?.summaryIntervalMs),
+    slowQueryMs: nonNegative('metrics.slowQueryMs', metrics?.slowQueryMs),
+    clock,
+  }
+}
+
+function resolveEvents(events: CacheEvents | undefined): CacheEvents {
+  if (events === undefined) return {}
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) throw new CacheConfigError('events', `must be an object { ${EVENT_NAMES.join(', ')} }`)
+  for (const [name, listener] of Object.entries(events)) {
+    if (!(EVENT_NAMES as readonly string[]).includes(name)) {
+      throw new CacheConfigError(`events.${name}`, `is not an event; listeners are ${EVENT_NAMES.join(', ')}`)
+    }
+    if (listener !== undefined && typeof listener !== 'function') throw new CacheConfigError(`events.${name}`, 'must be a function')
+  }
+  return { ...events }
+}
+
+function nonNegative(path: string, value: number | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(path, `must be a non-negative number of milliseconds, got ${String(value)}`)
+  }
+  return value
 }
 
 function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {

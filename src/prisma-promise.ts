@@ -16,6 +16,7 @@ export interface ModelContext {
 /** What serves a read: `TieredCache.read`, seen from here. */
 export interface ReadServer {
   read(model: string, operation: string, args: unknown, runner: QueryRunner, inTransaction: boolean): unknown
+  bypassed(model: string, operation: string, reason: 'transaction'): void
 }
 
 /**
@@ -68,6 +69,7 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   }
 
   requestTransaction(batch: unknown): PromiseLike<unknown> {
+    this.server.bypassed(this.ctx.$name, this.operation, 'transaction')
     const query = this.query(this.operation, withoutStrategy(this.args))
     return query.requestTransaction ? query.requestTransaction(batch) : query
   }

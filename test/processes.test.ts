@@ -128,7 +128,7 @@ describe('several processes', () => {
     const perProcess = await Promise.all(
       readers.map(async (worker, i) => {
         const snapshot = await worker.metrics()
-        return { queries: counts[i]!.sql, redisErrors: snapshot.redisErrors, ...snapshot.models.Sample }
+        return { ...snapshot.models.Sample, queries: counts[i]!.sql, totalRedisErrors: snapshot.redisErrors }
       }),
     )
     expect(sum(counts.map((c) => c.sql)), `queries and counters per process: ${JSON.stringify(perProcess)}`).toBe(1)
@@ -181,8 +181,8 @@ describe('several processes', () => {
     const [qb, qc] = await Promise.all([b!.queries(), c!.queries()])
     const [mb, mc] = await Promise.all([b!.metrics(), c!.metrics()])
     const perProcess = JSON.stringify([
-      { queries: qb.sql, redisErrors: mb.redisErrors, ...mb.models.Sample },
-      { queries: qc.sql, redisErrors: mc.redisErrors, ...mc.models.Sample },
+      { ...mb.models.Sample, queries: qb.sql, totalRedisErrors: mb.redisErrors },
+      { ...mc.models.Sample, queries: qc.sql, totalRedisErrors: mc.redisErrors },
     ])
     // exactly one of them took over; the other waited for its value
     expect(qb.sql + qc.sql, `queries and counters of B and C: ${perProcess}`).toBe(1)
