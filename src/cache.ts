@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { BatchScheduler, planMany, planUnique, type BatchPlan } from './batching.js'
 import { Bus } from './bus.js'
 import { clone } from './clone.js'
+import { copierFor } from './copier.js'
 import { decode, encode } from './codec.js'
 import { readDependencies } from './dependencies.js'
 import { CacheConfigError } from './errors.js'
@@ -213,14 +214,14 @@ export class TieredCache {
         stats.hitsL1++
         if (entry.shape !== undefined) entry.shape.hits++
         this.events.hit(model, operation, 'l1', args)
-        return this.timedL1(this.answer(clone(entry.value), operation, keyOperation, args, run), stats, started)
+        return this.timedL1(this.answer(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
       if (entry.staleUntil > now) {
         const stats = this.statsOf(entry, model, operation)
         stats.stale++
         this.events.stale(model, operation, 'l1', args)
         this.refresh(this.describe(model, operation, keyOperation, key, args, policy, run, stats))
-        return this.timedL1(this.answer(clone(entry.value), operation, keyOperation, args, run), stats, started)
+        return this.timedL1(this.answer(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
     }
     const read = this.describe(model, operation, keyOperation, key, args, policy, run, this.metrics.for(model, operation))
@@ -297,7 +298,7 @@ export class TieredCache {
         this.events.stale(stats.model, operation, 'l1', args)
         this.refresh(this.describe(stats.model, operation, keyOperation, key, args, policy, run, stats))
       }
-      return this.answer(clone(entry.value), operation, keyOperation, args, run)
+      return this.answer(entry.copy(entry.value), operation, keyOperation, args, run)
     }
     return this.miss(this.describe(stats.model, operation, keyOperation, key, args, policy, run, stats))
   }
@@ -564,8 +565,10 @@ export class TieredCache {
     if (this.l1 === undefined || !read.deps.every((gen, i) => gen.value === read.seen[i])) return
     if (this.strict && remote === undefined) return // nothing to check a strict hit against
     const capped = Math.min(freshUntil, this.options.now() + this.l1TtlCapMs)
+    const copy = copierFor(value)
     this.l1.set(read.key, {
-      value: clone(value),
+      value: copy(value),
+      copy,
       size,
       freshUntil: capped,
       staleUntil: capped === freshUntil ? freshUntil + read.policy.swrMs : capped,

@@ -1,9 +1,12 @@
+import type { Copier } from './copier.js'
 import type { Generation } from './generations.js'
 import type { ShapeStats } from './metrics-state.js'
 
 /** One cached read held in process memory. */
 export interface L1Entry {
   value: unknown
+  /** Copies `value` for each caller: specialised to its shape (copier.ts). */
+  copy: Copier
   /** Encoded size in bytes, what the budget counts. */
   size: number
   /** Wall-clock ms after which the entry is no longer fresh. */

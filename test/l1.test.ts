@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Generations } from '../src/generations.js'
 import { isCurrent, L1, type L1Entry } from '../src/l1.js'
 
-const entry = (size: number, value: unknown = size): L1Entry => ({ value, size, freshUntil: Infinity, staleUntil: Infinity, deps: [], seen: [] })
+const entry = (size: number, value: unknown = size): L1Entry => ({ value, copy: (v) => v, size, freshUntil: Infinity, staleUntil: Infinity, deps: [], seen: [] })
 
 describe('L1', () => {
   it('stays within its byte budget, evicting the oldest unused entries first', () => {
