@@ -336,15 +336,15 @@ export class TieredCache {
     }
     const deadline = this.options.now() + this.options.stampede.waitMs
     for (let attempt = 0; ; attempt++) {
-      const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
+      const lease = await Lease.take(this.l2, entryKey, this.options.stampede.leaseMs)
       if (lease !== null) {
         try {
           // the previous holder may have stored and released between our lookup and our lease
-          const again = lease && (await this.l2.lookup(entryKey, names, read.stats))
+          const again = lease?.entryExists ? await this.l2.lookup(entryKey, names, read.stats) : undefined
           const stored = again && this.serveFromL2(read, again, true)
           if (stored !== undefined) return stored.value
           read.stats.misses++
-          return await this.query(read, lease === undefined ? undefined : (again ?? lookup), entryKey)
+          return await this.query(read, lease === undefined ? undefined : (again ?? lookup), entryKey, lease)
         } finally {
           await lease?.release()
         }
@@ -389,24 +389,25 @@ export class TieredCache {
   }
 
   /** Queries the database and keeps the result where the generations allow. */
-  private async query(read: Read, lookup: L2Lookup | undefined, entryKey?: string): Promise<unknown> {
+  private async query(read: Read, lookup: L2Lookup | undefined, entryKey?: string, lease?: Lease): Promise<unknown> {
     const started = this.metrics.clock()
     const value = await read.run.query(read.keyOperation, read.args)
     const ms = this.metrics.clock() - started
     this.metrics.recordQuery(read.stats, read.shape, ms)
     if (!read.background) this.events.miss(read.model, read.operation, read.args, ms)
-    await this.keep(read, value, lookup, entryKey)
+    await this.keep(read, value, lookup, entryKey, lease)
     return value
   }
 
   /** Stores a database answer in L1 and, when `lookup` gave Redis's generations, in L2. */
-  private async keep(read: Read, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined): Promise<void> {
+  private async keep(read: Read, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined, lease?: Lease): Promise<void> {
     const bytes = encode(value)
     const freshUntil = this.options.now() + read.policy.ttlMs
     this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations)
     if (lookup !== undefined && entryKey !== undefined) {
       const ttlMs = read.policy.ttlMs + read.policy.swrMs
-      await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats)
+      await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats, lease?.token)
+      lease?.handedBack() // the store script released it
     }
   }
 
@@ -533,12 +534,12 @@ export class TieredCache {
     const names = read.deps.map((gen) => gen.name)
     // another process may have refreshed it already: then take its value, do not query again
     if (this.freshInL2(read, await this.l2.lookup(entryKey, names, read.stats))) return
-    const lease = await Lease.take(this.l2, this.l2.leaseKey(entryKey), this.options.stampede.leaseMs)
+    const lease = await Lease.take(this.l2, entryKey, this.options.stampede.leaseMs)
     if (lease === null) return
     try {
       const lookup = lease && (await this.l2.lookup(entryKey, names, read.stats))
       if (this.freshInL2(read, lookup)) return
-      await this.query(read, lookup, entryKey)
+      await this.query(read, lookup, entryKey, lease)
     } finally {
       await lease?.release()
     }

@@ -152,9 +152,11 @@ export class L2 implements LeaseStore {
    * Stores a read's result, unless the generation of its target model (the first dependency,
    * `target`) moved since `entry.seen` was read.
    */
-  async store(entryKey: string, target: string, entry: L2Entry, ttlMs: number, errors?: ErrorCounter): Promise<void> {
+  async store(entryKey: string, target: string, entry: L2Entry, ttlMs: number, errors?: ErrorCounter, leaseToken = ''): Promise<void> {
     if (!(await this.usable())) return
-    await this.guard(errors, () => this.scripts.store(entryKey, this.generationKey(target), entry.seen[0]!, packEntry(entry), ttlMs))
+    await this.guard(errors, () =>
+      this.scripts.store(entryKey, this.generationKey(target), this.leaseKey(entryKey), entry.seen[0]!, packEntry(entry), ttlMs, leaseToken),
+    )
   }
 
   /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
@@ -163,17 +165,17 @@ export class L2 implements LeaseStore {
     return this.guard(undefined, () => Promise.all(names.map((n) => this.scripts.generation(this.generationKey(n), initialGeneration()))))
   }
 
-  async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
+  async tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined> {
     if (!(await this.usable())) return undefined
-    return this.guard(undefined, async () => (await this.options.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK')
+    return this.guard(undefined, () => this.scripts.lease(this.leaseKey(entryKey), entryKey, token, ttlMs))
   }
 
-  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.guard(undefined, () => this.scripts.renew(key, token, ttlMs))) ?? false
+  async renewLease(entryKey: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.guard(undefined, () => this.scripts.renew(this.leaseKey(entryKey), token, ttlMs))) ?? false
   }
 
-  async releaseLease(key: string, token: string): Promise<void> {
-    await this.guard(undefined, () => this.scripts.release(key, token))
+  async releaseLease(entryKey: string, token: string): Promise<void> {
+    await this.guard(undefined, () => this.scripts.release(this.leaseKey(entryKey), token))
   }
 
   /**

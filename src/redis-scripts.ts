@@ -11,7 +11,8 @@ const VERSION = 'v1'
 const SCRIPTS = {
   generation: 'generation-1',
   bump: 'bump-1',
-  store: 'store-2',
+  store: 'store-3',
+  lease: 'lease-2',
   release: 'release-1',
   renew: 'renew-1',
 } as const
@@ -25,8 +26,13 @@ export interface Scripts {
   queueGeneration(pipeline: ChainableCommander, key: string, initial: string): void
   /** Moves a counter on (or creates it at `initial`); returns the new value. */
   bump(key: string, initial: string): Promise<string>
-  /** Stores `entry` if the generation at `generationKey` is still `seen`; true when stored. */
-  store(entryKey: string, generationKey: string, seen: string, entry: Buffer, ttlMs: number): Promise<boolean>
+  /**
+   * Stores `entry` if the generation at `generationKey` is still `seen` (true when stored), and
+   * releases the lease `token` holds (`''`: none).
+   */
+  store(entryKey: string, generationKey: string, leaseKey: string, seen: string, entry: Buffer, ttlMs: number, token: string): Promise<boolean>
+  /** Takes a lease with `token` if free; also says whether the entry exists now. */
+  lease(leaseKey: string, entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean }>
   /** Deletes a lease if `token` still holds it. */
   release(leaseKey: string, token: string): Promise<boolean>
   /** Extends a lease if `token` still holds it. */
@@ -41,10 +47,12 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
     redis.defineCommand(name, { numberOfKeys: Number(file.split('-').pop()), lua })
   }
-  const call = (file: string) => commands[commandName(file)]!.bind(redis)
+  // looked up at each call, not bound once: tests (and tracing wrappers) can wrap a command
+  const call = (file: string) => (...args: Array<string | Buffer | number>) => commands[commandName(file)]!.apply(redis, args)
   const generation = call(SCRIPTS.generation)
   const bump = call(SCRIPTS.bump)
   const store = call(SCRIPTS.store)
+  const lease = call(SCRIPTS.lease)
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   return {
@@ -52,8 +60,12 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     queueGeneration: (pipeline, key, initial) =>
       void (pipeline as unknown as Record<string, Command>)[commandName(SCRIPTS.generation)]!(key, initial),
     bump: async (key, initial) => String(await bump(key, initial)),
-    store: async (entryKey, generationKey, seen, entry, ttlMs) =>
-      (await store(entryKey, generationKey, seen, entry, ttlMs)) === 1,
+    store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
+      (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
+    lease: async (leaseKey, entryKey, token, ttlMs) => {
+      const [taken, exists] = (await lease(leaseKey, entryKey, token, ttlMs)) as [number, number]
+      return { taken: taken === 1, entryExists: exists === 1 }
+    },
     release: async (leaseKey, token) => (await release(leaseKey, token)) === 1,
     renew: async (leaseKey, token, ttlMs) => (await renew(leaseKey, token, ttlMs)) === 1,
   }

@@ -22,42 +22,54 @@ export class SingleFlight<T> {
   }
 }
 
-/** What a lease holder needs from Redis (implemented by L2). */
+/** What a lease holder needs from Redis (implemented by L2); leases are named by their entry's key. */
 export interface LeaseStore {
-  tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined>
-  renewLease(key: string, token: string, ttlMs: number): Promise<boolean>
-  releaseLease(key: string, token: string): Promise<void>
+  tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined>
+  renewLease(entryKey: string, token: string, ttlMs: number): Promise<boolean>
+  releaseLease(entryKey: string, token: string): Promise<void>
 }
 
 /**
  * A lease across processes: `SET NX PX` with a random token, renewed while the holder's query
- * runs, released by compare-and-delete. If the holder dies, renewal stops and the lease expires,
- * so a waiter can take over.
+ * runs, released by compare-and-delete (by the store script when the holder stores, so a miss
+ * pays no round trip for it). If the holder dies, renewal stops and the lease expires, so a
+ * waiter can take over.
  */
 export class Lease {
   private readonly timer: NodeJS.Timeout
+  private released = false
 
   private constructor(
     private readonly store: LeaseStore,
-    private readonly key: string,
-    private readonly token: string,
+    private readonly entryKey: string,
+    readonly token: string,
+    /** The entry existed when the lease was taken: a previous holder may have just stored it. */
+    readonly entryExists: boolean,
     ttlMs: number,
   ) {
-    this.timer = setInterval(() => void store.renewLease(key, token, ttlMs).catch(() => {}), Math.max(1, ttlMs / 3))
+    this.timer = setInterval(() => void store.renewLease(entryKey, token, ttlMs).catch(() => {}), Math.max(1, ttlMs / 3))
     this.timer.unref()
   }
 
   /** The lease if we took it, `null` if another process holds it, `undefined` if Redis did not answer. */
-  static async take(store: LeaseStore, key: string, ttlMs: number): Promise<Lease | null | undefined> {
+  static async take(store: LeaseStore, entryKey: string, ttlMs: number): Promise<Lease | null | undefined> {
     const token = randomBytes(12).toString('base64url')
-    const taken = await store.tryLease(key, token, ttlMs)
-    if (taken === undefined) return undefined
-    return taken ? new Lease(store, key, token, ttlMs) : null
+    const answer = await store.tryLease(entryKey, token, ttlMs)
+    if (answer === undefined) return undefined
+    return answer.taken ? new Lease(store, entryKey, token, answer.entryExists, ttlMs) : null
+  }
+
+  /** The store script released it: stop renewing. */
+  handedBack(): void {
+    this.released = true
+    clearInterval(this.timer)
   }
 
   async release(): Promise<void> {
     clearInterval(this.timer)
-    await this.store.releaseLease(this.key, this.token)
+    if (this.released) return
+    this.released = true
+    await this.store.releaseLease(this.entryKey, this.token)
   }
 }
 

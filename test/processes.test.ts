@@ -298,21 +298,22 @@ describe('the lease race, made deterministic in one process', () => {
         },
       },
     })
-    // the second reader's own Redis connection, whose lease attempts (SET … NX) can be held back
+    // the second reader's own Redis connection, whose lease attempts (the lease script,
+    // src/lua/lease-2.lua, registered on it by withCache) can be held back
     const slowLeases = new Redis(redisCtx.url)
     try {
       let leaseHeld: Promise<void> | undefined
-      const leaseReplies: Array<Promise<unknown>> = []
-      const set = slowLeases.set.bind(slowLeases) as (...args: unknown[]) => Promise<unknown>
-      ;(slowLeases as unknown as { set: typeof set }).set = (...args: unknown[]) => {
-        if (!args.includes('NX')) return set(...args)
-        const reply = (leaseHeld ?? Promise.resolve()).then(() => set(...args))
-        leaseReplies.push(reply)
-        return reply
-      }
+      const leaseReplies: Array<Promise<boolean>> = []
       const first = database.$extends(withCache({ redis: redisCtx.redis, namespace: ns, l1: false }))
       // a generous timeout: the held-back lease attempt must not pass for Redis being down
       const second = database.$extends(withCache({ redis: slowLeases, namespace: ns, l1: false, redisTimeoutMs: 10_000 }))
+      const target = slowLeases as unknown as Record<string, (...args: unknown[]) => Promise<[number, number]>>
+      const lease = target.ptc_lease_v1!.bind(slowLeases)
+      target.ptc_lease_v1 = (...args: unknown[]) => {
+        const reply = (leaseHeld ?? Promise.resolve()).then(() => lease(...args))
+        leaseReplies.push(reply.then(([taken]) => taken === 1))
+        return reply
+      }
       const args = { where: { tenant_code: { tenant: 'a', code: 'x' } } }
       ctx.db.resetQueries()
 
@@ -329,7 +330,7 @@ describe('the lease race, made deterministic in one process', () => {
       const value = await fromFirst // stored in L2, lease released
       expect(await scanKeys(`${ns}:*:lease`)).toEqual([])
       releaseLease()
-      expect(await leaseReplies[0]).toBe('OK')
+      expect(await leaseReplies[0]).toBe(true)
       expect(portable(await fromSecond)).toEqual(portable(value))
       expect(ctx.db.queries()).toBe(1)
     } finally {

@@ -197,16 +197,17 @@ describe.each(tiers)('stale-while-revalidate in $name', ({ options }) => {
 
 describe('stale-while-revalidate across clients sharing Redis (as processes do)', () => {
   /**
-   * Records `redis`'s lease attempts (`SET … NX`, their replies in order) and, while `held` is set,
-   * holds each one back before it is sent.
+   * Records `redis`'s lease attempts (the lease script, src/lua/lease-2.lua; replies in order, as
+   * `taken`) and, while `held` is set, holds each one back before it is sent. Call it after the
+   * cached client is built: that registers the script on `redis`.
    */
   function leaseAttempts(redis: Redis) {
-    const state = { replies: [] as Array<Promise<unknown>>, held: undefined as Promise<void> | undefined }
-    const set = redis.set.bind(redis) as (...args: unknown[]) => Promise<unknown>
-    ;(redis as unknown as { set: (...args: unknown[]) => Promise<unknown> }).set = (...args: unknown[]) => {
-      if (!args.includes('NX')) return set(...args)
-      const reply = (state.held ?? Promise.resolve()).then(() => set(...args))
-      state.replies.push(reply)
+    const state = { replies: [] as Array<Promise<boolean>>, held: undefined as Promise<void> | undefined }
+    const target = redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number]>>
+    const lease = target.ptc_lease_v1!.bind(redis)
+    target.ptc_lease_v1 = (...args: unknown[]) => {
+      const reply = (state.held ?? Promise.resolve()).then(() => lease(...args))
+      state.replies.push(reply.then(([taken]) => taken === 1))
       return reply
     }
     return state
@@ -228,9 +229,9 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
     const ns = namespace()
     const secondRedis = new Redis(redisCtx.url)
     try {
-      const leases = leaseAttempts(secondRedis)
       const first = cached({ redis: redisCtx.redis, namespace: ns, l1: false })
       const second = cached({ redis: secondRedis, namespace: ns, l1: false })
+      const leases = leaseAttempts(secondRedis)
       const args = { where: { id: ann.id } }
       expect((await first.user.findUnique(args))!.name).toBe('Ann')
       await changeBehindTheCache(ann.id, 'Ann 2')
@@ -244,7 +245,7 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
       expect((await second.user.findUnique(args))!.name).toBe('Ann')
       // the second client's refresh tried the lease and found it taken
       await until(() => leases.replies.length === 1, "the second client's refresh to try the lease")
-      expect(await leases.replies[0]).toBeNull()
+      expect(await leases.replies[0]).toBe(false)
       release()
 
       // polled through the refreshing client: its reads start no refresh while its own one runs
@@ -262,10 +263,10 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
     const ns = namespace()
     const secondRedis = new Redis(redisCtx.url)
     try {
-      const leases = leaseAttempts(secondRedis)
       const first = cached({ redis: redisCtx.redis, namespace: ns, l1: false })
       // a generous timeout: the held-back lease attempt must not pass for Redis being down
       const second = cached({ redis: secondRedis, namespace: ns, l1: false, redisTimeoutMs: 10_000 })
+      const leases = leaseAttempts(secondRedis)
       const args = { where: { id: ann.id } }
       const name = async (client: typeof first) => (await client.user.findUnique(args))!.name
       expect(await name(first)).toBe('Ann')
@@ -285,7 +286,7 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
       await until(async () => (await name(first)) === 'Ann 2', "the first client's refresh to store its value")
       await until(async () => (await scanKeys(`${ns}:*:lease`)).length === 0, 'the first client to release the lease')
       releaseLease()
-      expect(await leases.replies[0]).toBe('OK') // the lease was free again: the second refresh has it
+      expect(await leases.replies[0]).toBe(true) // the lease was free again: the second refresh has it
       await until(async () => (await scanKeys(`${ns}:*:lease`)).length === 0, 'the second client to release the lease')
       // the entry it would refresh is fresh by now: nothing to query
       expect(ctx.db.queries()).toBe(1)
