@@ -14,7 +14,7 @@ import { PrismaClient } from '../generated/prisma/client.js'
 import { ensureDatabase, migrate } from '../scripts/migrate.js'
 import { withCache } from '../src/index.js'
 
-const REQUESTS = 4000
+const REQUESTS = 2000
 const USERS = 50
 const POSTS = 500
 
