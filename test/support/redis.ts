@@ -22,7 +22,8 @@ export function useRedis() {
     await ctx.redis.connect()
   })
   afterAll(async () => {
-    await dropNamespace(ctx.redis, ctx.namespace)
+    // the file's namespace and the per-test ones derived from it (`${namespace}.1`, `-2`, …)
+    for (const key of await scanKeys(ctx.redis, `${ctx.namespace}*`)) await ctx.redis.unlink(key)
     ctx.redis.disconnect()
   })
   return ctx
