@@ -1,17 +1,20 @@
 // `npm run bench`: every scenario against every contender, in one process and one run. Writes
 // benchmarks/results/latest.json and latest.md, and prints the Markdown. Redis keys of the run
 // live under their own prefix and are deleted at the end (SCAN + UNLINK).
+// `BENCH_ONLY=mixed,stampede` runs only the scenarios with those ids (see `steps`) and writes
+// results/only-<ids>.json and .md instead of latest.*.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchContext } from './context.js'
-import { bentocache, caches, prismaBatching, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL2, uncached } from './contenders/index.js'
+import { bentocache, caches, prismaBatching, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL1L2Strict, tieredL2, uncached } from './contenders/index.js'
 import { formatUs } from './harness.js'
 import { markdownTable, scenarioMarkdown, type ScenarioResult } from './report.js'
 import { findManyInclude } from './scenarios/find-many-include.js'
 import { hotFindUnique } from './scenarios/hot-find-unique.js'
 import { progress } from './scenarios/hot-read.js'
+import { mixed, type MixedResult } from './scenarios/mixed.js'
 import { nPlusOne } from './scenarios/n-plus-one.js'
 import { payload } from './scenarios/payload.js'
 import { stampede } from './scenarios/stampede.js'
@@ -28,20 +31,31 @@ const counting = countingClient()
 const ctx = new BenchContext(base, counting, redisUrl)
 const scenarios: ScenarioResult[] = []
 let stale: StalenessResult[] = []
+let mixedResults: MixedResult[] = []
+const only = process.env.BENCH_ONLY?.split(',').map((id) => id.trim()).filter(Boolean)
 try {
-  const steps: [string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
-    ['hot findUnique', hotFindUnique],
-    ['findMany with include', findManyInclude],
-    ['N+1 resolver', nPlusOne],
-    ['1,000 concurrent cold reads', stampede],
-    ['payload bytes in Redis', payload],
-    ['write cost', writeCost],
-    ['staleness probes', async (c) => {
+  const allSteps: [string, string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
+    ['hot-find-unique', 'hot findUnique', hotFindUnique],
+    ['find-many-include', 'findMany with include', findManyInclude],
+    ['n-plus-one', 'N+1 resolver', nPlusOne],
+    ['stampede', '1,000 concurrent cold reads', stampede],
+    ['payload', 'payload bytes in Redis', payload],
+    ['write-cost', 'write cost', writeCost],
+    ['staleness', 'staleness probes', async (c) => {
       const s = await staleness(c)
       stale = s.results
       return s
     }],
+    // last: it rewrites the hot posts' titles and adds comments
+    ['mixed', 'mixed 95/5 workload over 2 processes', async (c) => {
+      const s = await mixed(c)
+      mixedResults = s.results
+      return s
+    }],
   ]
+  const unknown = only?.filter((id) => !allSteps.some(([sid]) => sid === id)) ?? []
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: no scenario ${unknown.join(', ')} (ids: ${allSteps.map(([id]) => id).join(', ')})`)
+  const steps = allSteps.filter(([id]) => only === undefined || only.length === 0 || only.includes(id)).map(([, name, step]) => [name, step] as const)
   for (const [name, step] of steps) {
     progress(`${name}…`)
     const t = performance.now()
@@ -68,30 +82,29 @@ const md = [
   '',
   markdownTable(
     ['contender', 'what it is'],
-    [uncached, prismaBatching, tieredL1L2, tieredL2, tieredL1, prismaExtensionRedis, bentocache].map((f) => [f.label, f.description]),
+    [uncached, prismaBatching, tieredL1L2, tieredL2, tieredL1, tieredL1L2Strict, prismaExtensionRedis, bentocache].map((f) => [f.label, f.description]),
     ['l', 'l'],
   ),
   '',
-  summary(scenarios, stale),
+  summary(scenarios, stale, mixedResults),
   '',
   ...scenarios.map(scenarioMarkdown),
-  'Not run: the two-process 95/5 read/write mixed workload (cross-process staleness) — left for the invalidation-bus issue.',
-  '',
   `Scenario times: ${scenarios.map((s) => `${s.title} ${s.seconds?.toFixed(0)} s`).join('; ')}.`,
   '',
 ].join('\n')
 
+const outName = only?.length ? `only-${only.join('-')}` : 'latest'
 mkdirSync(resultsDir, { recursive: true })
-writeFileSync(join(resultsDir, 'latest.md'), md)
+writeFileSync(join(resultsDir, `${outName}.md`), md)
 writeFileSync(
-  join(resultsDir, 'latest.json'),
+  join(resultsDir, `${outName}.json`),
   `${JSON.stringify({ startedAt, machine, totalSeconds, scenarios }, null, 2)}\n`,
 )
 console.log(md)
-progress(`wrote ${join(resultsDir, 'latest.md')} and latest.json in ${totalSeconds.toFixed(0)} s`)
+progress(`wrote ${join(resultsDir, `${outName}.md`)} and ${outName}.json in ${totalSeconds.toFixed(0)} s`)
 
 /** One line per cache: speed next to whether its answers were right. */
-function summary(results: ScenarioResult[], stale: StalenessResult[]): string {
+function summary(results: ScenarioResult[], stale: StalenessResult[], mixedResults: MixedResult[]): string {
   const scenario = (id: string) => results.find((s) => s.id === id)
   const row = (sid: string, rid: string) => scenario(sid)?.rows.find((r) => r.contender === rid)
   const speed = (sid: string, rid: string) => {
@@ -109,11 +122,17 @@ function summary(results: ScenarioResult[], stale: StalenessResult[]): string {
     const failed = Object.entries(s.probes).filter(([, v]) => v !== undefined).map(([k]) => k)
     return failed.length === 0 ? 'none stale' : `**stale in ${failed.length}/4**: ${failed.join(', ')}`
   }
+  const mixedCell = (rid: string) => {
+    const m = mixedResults.find((x) => x.contender === rid)
+    if (!m) return '–'
+    const stale = m.staleReads === 0 ? '0 stale' : `**${((m.staleReads / Math.max(1, m.readsChecked)) * 100).toFixed(2)}% stale**`
+    return `${m.opsPerSecond.toFixed(0)} ops/s, ${stale}`
+  }
   return [
     '## Summary',
     '',
     markdownTable(
-      ['contender', 'hot findUnique', 'findMany 100 rows', 'N+1 cold: DB queries', '1,000 cold reads: DB queries', 'write, 100k keys cached', 'answers vs uncached', 'staleness probes'],
+      ['contender', 'hot findUnique', 'findMany 100 rows', 'N+1 cold: DB queries', '1,000 cold reads: DB queries', 'write, 100k keys cached', 'answers vs uncached', 'staleness probes', '2 processes, 95/5 mix'],
       caches.map((f) => [
         f.label,
         speed('hot-find-unique', f.id),
@@ -123,12 +142,15 @@ function summary(results: ScenarioResult[], stale: StalenessResult[]): string {
         row('write-cost', `${f.id}:large`)?.measurement ? formatUs(row('write-cost', `${f.id}:large`)!.measurement!.us) : '–',
         wrongAnswers(f.id),
         staleCell(f.id),
+        mixedCell(f.id),
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l', 'r'],
     ),
     '',
     `Uncached Prisma: findUnique ${speed('hot-find-unique', 'uncached').replace(/ \(.*/, '')}, findMany ${speed('find-many-include', 'uncached').replace(/ \(.*/, '')}, ` +
       `N+1 ${row('n-plus-one', 'uncached')?.queries ?? '–'} queries (Prisma batching: ${row('n-plus-one', 'prisma-batching')?.queries ?? '–'}), ` +
-      `1,000 cold reads ${row('stampede', 'uncached')?.queries ?? '–'} queries, write ${row('write-cost', 'uncached')?.measurement ? formatUs(row('write-cost', 'uncached')!.measurement!.us) : '–'}.`,
+      `1,000 cold reads ${row('stampede', 'uncached')?.queries ?? '–'} queries, write ${row('write-cost', 'uncached')?.measurement ? formatUs(row('write-cost', 'uncached')!.measurement!.us) : '–'}, ` +
+      `2 processes 95/5: ${mixedCell('uncached')}.` +
+      (mixedResults.some((m) => m.contender === tieredL1L2Strict.id) ? ` prisma-tiered-cache L1+L2 with \`l1: { consistency: 'strict' }\` (mixed scenario only): ${mixedCell(tieredL1L2Strict.id)}.` : ''),
   ].join('\n')
 }

@@ -6,7 +6,7 @@ import type { PrismaClient } from '../../generated/prisma/client.js'
 import { withCache, type CacheOptions } from '../../src/index.js'
 import type { Contender, ContenderContext, ContenderFactory } from './types.js'
 
-function tiered(id: string, label: string, description: string, tiers: 'l1+l2' | 'l2' | 'l1'): ContenderFactory {
+function tiered(id: string, label: string, description: string, tiers: 'l1+l2' | 'l1+l2-strict' | 'l2' | 'l1'): ContenderFactory {
   return {
     id,
     label,
@@ -18,6 +18,7 @@ function tiered(id: string, label: string, description: string, tiers: 'l1+l2' |
       const options: CacheOptions = { namespace: prefix, defaults: { ttl: 60 } }
       if (redis !== undefined) options.redis = redis
       if (tiers === 'l2') options.l1 = false
+      if (tiers === 'l1+l2-strict') options.l1 = { consistency: 'strict' }
       const client = base.$extends(withCache(options))
       return {
         id,
@@ -39,6 +40,13 @@ export const tieredL1L2 = tiered(
   'prisma-tiered-cache L1+L2',
   'This library: in-process L1 (64 MiB) + Redis L2, generation-counter invalidation.',
   'l1+l2',
+)
+/** Only in the two-process mixed scenario: what `strict` costs, and that it closes the bus window. */
+export const tieredL1L2Strict = tiered(
+  'tiered-l1l2-strict',
+  'prisma-tiered-cache L1+L2 strict',
+  "This library with `l1: { consistency: 'strict' }`: every L1 hit first checks Redis's counters (one small round trip). Mixed scenario only.",
+  'l1+l2-strict',
 )
 export const tieredL2 = tiered(
   'tiered-l2',
