@@ -74,6 +74,7 @@ export class L2 implements LeaseStore {
   /** Tag patterns whose drop failed: applied before L2 is read again. */
   private readonly undropped = new Set<string>()
   private retryTimer: NodeJS.Timeout | undefined
+  private flushing: Promise<boolean> | undefined
   private readonly isCluster: boolean
 
   constructor(private readonly options: L2Options) {
@@ -216,7 +217,7 @@ export class L2 implements LeaseStore {
 
   private async usable(): Promise<boolean> {
     if (!this.breaker.allow()) return false
-    return (this.unbumped.size === 0 && this.undropped.size === 0) || (await this.flush())
+    return this.idle() || (await this.flush())
   }
 
   /**
@@ -226,7 +227,7 @@ export class L2 implements LeaseStore {
   private retryLater(): void {
     if (this.retryTimer !== undefined) return
     this.retryTimer = setInterval(() => {
-      if (this.unbumped.size === 0 && this.undropped.size === 0) {
+      if (this.idle()) {
         clearInterval(this.retryTimer)
         this.retryTimer = undefined
         return
@@ -236,7 +237,24 @@ export class L2 implements LeaseStore {
     this.retryTimer.unref()
   }
 
-  private async flush(): Promise<boolean> {
+  /**
+   * Applies remembered bumps and pattern drops. One flush at a time: concurrent callers (every
+   * L2 call of a busy process while a write's bump is on its way) wait for the one in flight and
+   * then flush only what it did not cover, instead of bumping the same counters again each.
+   */
+  private flush(): Promise<boolean> {
+    if (this.flushing !== undefined) {
+      return this.flushing.then((ok) => ok && (this.idle() || this.flush()))
+    }
+    this.flushing = this.flushNow().finally(() => (this.flushing = undefined))
+    return this.flushing
+  }
+
+  private idle(): boolean {
+    return this.unbumped.size === 0 && this.undropped.size === 0
+  }
+
+  private async flushNow(): Promise<boolean> {
     for (const pattern of [...this.undropped]) {
       if (!(await this.scan(pattern))) return false
       this.undropped.delete(pattern)
