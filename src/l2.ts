@@ -121,7 +121,7 @@ export class L2 implements LeaseStore {
     requests: ReadonlyArray<{ entryKey: string; dependencies: readonly string[] }>,
     errors?: ErrorCounter,
   ): Promise<L2Lookup[] | undefined> {
-    if (!(await this.usable())) return undefined
+    if (!this.ready() && !(await this.usable())) return undefined
     return this.guard(errors, async () => {
       const names = [...new Set(requests.flatMap((r) => r.dependencies))]
       const replies = this.isCluster
@@ -138,15 +138,14 @@ export class L2 implements LeaseStore {
     })
   }
 
+  /** Standalone Redis: one script call reads every entry and counter (src/lua/lookup.lua). */
   private async pipelined(entryKeys: readonly string[], names: readonly string[]): Promise<unknown[]> {
-    const pipeline = this.options.redis.pipeline()
-    for (const key of entryKeys) pipeline.getBuffer(key)
-    for (const name of names) this.scripts.queueGeneration(pipeline, this.generationKey(name), initialGeneration())
-    const replies = (await pipeline.exec()) ?? []
-    return replies.map(([error, value]) => {
-      if (error) throw error
-      return value
-    })
+    const replies = await this.scripts.lookup(
+      entryKeys,
+      names.map((name) => this.generationKey(name)),
+      names.map(() => initialGeneration()),
+    )
+    return replies.map((reply, i) => (i < entryKeys.length || reply === null ? reply : reply.toString()))
   }
 
   /**
@@ -154,7 +153,7 @@ export class L2 implements LeaseStore {
    * `target`) moved since `entry.seen` was read.
    */
   async store(entryKey: string, target: string, entry: L2Entry, ttlMs: number, errors?: ErrorCounter, leaseToken = ''): Promise<void> {
-    if (!(await this.usable())) return
+    if (!this.ready() && !(await this.usable())) return
     await this.guard(errors, () =>
       this.scripts.store(entryKey, this.generationKey(target), this.leaseKey(entryKey), entry.seen[0]!, packEntry(entry), ttlMs, leaseToken),
     )
@@ -162,12 +161,12 @@ export class L2 implements LeaseStore {
 
   /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
   async generations(names: readonly string[]): Promise<string[] | undefined> {
-    if (!(await this.usable())) return undefined
+    if (!this.ready() && !(await this.usable())) return undefined
     return this.guard(undefined, () => Promise.all(names.map((n) => this.scripts.generation(this.generationKey(n), initialGeneration()))))
   }
 
   async tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined> {
-    if (!(await this.usable())) return undefined
+    if (!this.ready() && !(await this.usable())) return undefined
     return this.guard(undefined, () => this.scripts.lease(this.leaseKey(entryKey), entryKey, token, ttlMs))
   }
 
@@ -213,6 +212,11 @@ export class L2 implements LeaseStore {
       this.options.logger?.warn({ err: error, pattern }, 'prisma-tiered-cache: tag pattern invalidation failed, will retry')
       return false
     }
+  }
+
+  /** The common case, answered without a promise: nothing pending, breaker closed. */
+  private ready(): boolean {
+    return this.idle() && !this.breaker.isOpen
   }
 
   private async usable(): Promise<boolean> {

@@ -13,6 +13,7 @@ const SCRIPTS = {
   bump: 'bump-1',
   store: 'store-3',
   lease: 'lease-2',
+  lookup: 'lookup',
   release: 'release-1',
   renew: 'renew-1',
 } as const
@@ -31,6 +32,8 @@ export interface Scripts {
    * releases the lease `token` holds (`''`: none).
    */
   store(entryKey: string, generationKey: string, leaseKey: string, seen: string, entry: Buffer, ttlMs: number, token: string): Promise<boolean>
+  /** Standalone only: entries (null where missing) and generations, in one call. */
+  lookup(entryKeys: readonly string[], generationKeys: readonly string[], initials: readonly string[]): Promise<Array<Buffer | null>>
   /** Takes a lease with `token` if free; also says whether the entry exists now. */
   lease(leaseKey: string, entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean }>
   /** Deletes a lease if `token` still holds it. */
@@ -45,7 +48,9 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     const name = commandName(file)
     if (typeof commands[name] === 'function') continue
     const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
-    redis.defineCommand(name, { numberOfKeys: Number(file.split('-').pop()), lua })
+    // `<name>-<keys>.lua` declares its key count; a script without one takes it at each call
+    const keys = /-(\d+)$/.exec(file)?.[1]
+    redis.defineCommand(name, keys === undefined ? { lua } : { numberOfKeys: Number(keys), lua })
   }
   // looked up at each call, not bound once: tests (and tracing wrappers) can wrap a command
   const call = (file: string) => (...args: Array<string | Buffer | number>) => commands[commandName(file)]!.apply(redis, args)
@@ -53,6 +58,8 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const bump = call(SCRIPTS.bump)
   const store = call(SCRIPTS.store)
   const lease = call(SCRIPTS.lease)
+  // the Buffer variant: entries are binary
+  const lookup = (...args: Array<string | Buffer | number>) => commands[`${commandName(SCRIPTS.lookup)}Buffer`]!.apply(redis, args)
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   return {
@@ -62,6 +69,10 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     bump: async (key, initial) => String(await bump(key, initial)),
     store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
       (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
+    lookup: async (entryKeys, generationKeys, initials) =>
+      (await lookup(entryKeys.length + generationKeys.length, ...entryKeys, ...generationKeys, entryKeys.length, ...initials)) as Array<
+        Buffer | null
+      >,
     lease: async (leaseKey, entryKey, token, ttlMs) => {
       const [taken, exists] = (await lease(leaseKey, entryKey, token, ttlMs)) as [number, number]
       return { taken: taken === 1, entryExists: exists === 1 }
