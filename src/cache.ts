@@ -249,6 +249,10 @@ export class TieredCache {
     return answer
   }
 
+  private get localCountersAuthoritative(): boolean {
+    return this.l2 === undefined || (this.bus !== undefined && !this.strict)
+  }
+
   private get strict(): boolean {
     return this.options.l1 !== false && this.options.l1.consistency === 'strict'
   }
@@ -305,6 +309,13 @@ export class TieredCache {
 
   /** Concurrent identical misses that saw the same generations share one load. */
   private async miss(read: Read): Promise<unknown> {
+    // Joining a flight is safe only where this process's counters hear of every write: without
+    // Redis (one process), or through the bus (within its documented delay). With L2 only, or
+    // strict L1, another process's write moves only Redis's counters, and a read that starts
+    // after it must not take the answer of a query that started before it.
+    if (!this.localCountersAuthoritative) {
+      return this.answer(await this.load(read), read.operation, read.keyOperation, read.args, read.run)
+    }
     const flightKey = `${read.key}\u0000${read.seen.join(',')}`
     const flight = this.flights.get(flightKey)
     if (flight !== undefined) {

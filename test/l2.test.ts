@@ -175,4 +175,41 @@ describe('the Redis tier', () => {
     await a.user.update({ where: { id: ann.id }, data: { email: 'ann2@example.com' } })
     expect((await a.user.findUnique({ where: { id: ann.id } }))!.name).toBe('changed behind the cache')
   })
+
+  it.each([
+    ['L2 only', { l1: false as const }],
+    ['strict L1', { l1: { consistency: 'strict' as const } }],
+  ])('%s: a read that starts after another process wrote never joins a query that started before', async (_mode, mode) => {
+    const { ann } = await seed()
+    const ns = namespace()
+    let queried!: () => void
+    const readHasQueried = new Promise<void>((r) => (queried = r))
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    let gated = true
+    const delayed = ctx.db.prisma.$extends({
+      query: {
+        user: {
+          async $allOperations({ operation, args, query }) {
+            const row = await query(args)
+            if (!gated || !operation.startsWith('find')) return row
+            gated = false
+            queried()
+            await gate
+            return row
+          },
+        },
+      },
+    })
+    const reader = delayed.$extends(withCache({ redis: redisCtx.redis, namespace: ns, redisTimeoutMs: 2000, ...mode }))
+    await reader.$cache.ready()
+    const writer = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
+    const before = reader.user.findFirst({ where: { id: ann.id } }).then((u) => u) // queries 'Ann', then waits
+    await readHasQueried
+    await writer.user.update({ where: { id: ann.id }, data: { name: 'Ann 2' } }) // another process
+    const after = reader.user.findFirst({ where: { id: ann.id } }).then((u) => u)
+    release()
+    expect((await before)!.name).toBe('Ann')
+    expect((await after)!.name).toBe('Ann 2')
+  })
 })
