@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Prisma } from '../generated/prisma/client.js'
 import { withCache } from '../src/index.js'
 import { resetTables, useDatabase } from './support/db.js'
-import { useRedis } from './support/redis.js'
+import { scanKeys, useRedis } from './support/redis.js'
 import { portable, WorkerProcess, type WorkerInit } from './support/worker.js'
 
 const ctx = useDatabase()
@@ -61,16 +61,6 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, wh
   }
 }
 
-async function scanKeys(match: string): Promise<string[]> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redisCtx.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    keys.push(...batch)
-    cursor = next
-  } while (cursor !== '0')
-  return keys
-}
 
 /**
  * Connects each worker's fresh client to PostgreSQL and Redis (and loads the Lua scripts) with a
@@ -160,7 +150,7 @@ describe('several processes', () => {
     )
     await queried
     // A holds the lease while its (5 s) query runs
-    const leases = await scanKeys(`${ns}:*:lease`)
+    const leases = await scanKeys(redisCtx.redis, `${ns}:*:lease`)
     expect(leases).toHaveLength(1)
     const ttl = await redisCtx.redis.pttl(leases[0]!)
     expect(ttl).toBeGreaterThan(0)
@@ -189,7 +179,7 @@ describe('several processes', () => {
     expect(mb.models.Sample!.misses + mc.models.Sample!.misses).toBe(1)
     // neither waited out waitMs and queried on its own, nor waited for A's query
     expect(elapsed).toBeLessThan(stampede.waitMs)
-    expect(await scanKeys(`${ns}:*:lease`)).toEqual([])
+    expect(await scanKeys(redisCtx.redis, `${ns}:*:lease`)).toEqual([])
   })
 
   it("delivers one process's write to another's L1 over the bus, with a measured delay", { timeout: 20_000 }, async () => {
@@ -328,7 +318,7 @@ describe('the lease race, made deterministic in one process', () => {
       held = undefined
       releaseDatabase()
       const value = await fromFirst // stored in L2, lease released
-      expect(await scanKeys(`${ns}:*:lease`)).toEqual([])
+      expect(await scanKeys(redisCtx.redis, `${ns}:*:lease`)).toEqual([])
       releaseLease()
       expect(await leaseReplies[0]).toBe(true)
       expect(portable(await fromSecond)).toEqual(portable(value))

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { withCache, type CacheOptions } from '../src/index.js'
 import { resetTables, useDatabase } from './support/db.js'
-import { useRedis } from './support/redis.js'
+import { scanKeys, useRedis } from './support/redis.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
@@ -213,16 +213,6 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
     return state
   }
 
-  async function scanKeys(match: string): Promise<string[]> {
-    const keys: string[] = []
-    let cursor = '0'
-    do {
-      const [next, batch] = await redisCtx.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-      keys.push(...batch)
-      cursor = next
-    } while (cursor !== '0')
-    return keys
-  }
 
   it('L2 only: two clients serve the stale value and refresh it once between them (the lease)', async () => {
     const ann = await seed()
@@ -284,10 +274,10 @@ describe('stale-while-revalidate across clients sharing Redis (as processes do)'
       await until(() => leases.replies.length === 1, "the second client's refresh to try the lease")
       releaseDatabase()
       await until(async () => (await name(first)) === 'Ann 2', "the first client's refresh to store its value")
-      await until(async () => (await scanKeys(`${ns}:*:lease`)).length === 0, 'the first client to release the lease')
+      await until(async () => (await scanKeys(redisCtx.redis, `${ns}:*:lease`)).length === 0, 'the first client to release the lease')
       releaseLease()
       expect(await leases.replies[0]).toBe(true) // the lease was free again: the second refresh has it
-      await until(async () => (await scanKeys(`${ns}:*:lease`)).length === 0, 'the second client to release the lease')
+      await until(async () => (await scanKeys(redisCtx.redis, `${ns}:*:lease`)).length === 0, 'the second client to release the lease')
       // the entry it would refresh is fresh by now: nothing to query
       expect(ctx.db.queries()).toBe(1)
       expect(entered).toBe(1)
