@@ -138,14 +138,22 @@ export class L2 implements LeaseStore {
     })
   }
 
-  /** Standalone Redis: one script call reads every entry and counter (src/lua/lookup.lua). */
+  /**
+   * Standalone Redis, one pipeline: a plain GET per entry (a large value costs Redis more when it
+   * passes through Lua: ~30 KB measured ~170 µs slower through a script), and one script call for
+   * every counter (src/lua/lookup.lua with no entry keys).
+   */
   private async pipelined(entryKeys: readonly string[], names: readonly string[]): Promise<unknown[]> {
-    const replies = await this.scripts.lookup(
-      entryKeys,
-      names.map((name) => this.generationKey(name)),
-      names.map(() => initialGeneration()),
-    )
-    return replies.map((reply, i) => (i < entryKeys.length || reply === null ? reply : reply.toString()))
+    const pipeline = this.options.redis.pipeline()
+    for (const key of entryKeys) pipeline.getBuffer(key)
+    this.scripts.queueLookup(pipeline, names.map((name) => this.generationKey(name)), names.map(() => initialGeneration()))
+    const replies = (await pipeline.exec()) ?? []
+    const values = replies.map(([error, value]) => {
+      if (error) throw error
+      return value
+    })
+    const generations = values.pop() as Array<Buffer | string>
+    return [...values, ...generations.map(String)]
   }
 
   /**

@@ -23,8 +23,6 @@ type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
 export interface Scripts {
   /** Current value of a generation counter, created at `initial` when missing. */
   generation(key: string, initial: string): Promise<string>
-  /** The same, queued on a pipeline. */
-  queueGeneration(pipeline: ChainableCommander, key: string, initial: string): void
   /** Moves a counter on (or creates it at `initial`); returns the new value. */
   bump(key: string, initial: string): Promise<string>
   /**
@@ -32,8 +30,8 @@ export interface Scripts {
    * releases the lease `token` holds (`''`: none).
    */
   store(entryKey: string, generationKey: string, leaseKey: string, seen: string, entry: Buffer, ttlMs: number, token: string): Promise<boolean>
-  /** Standalone only: entries (null where missing) and generations, in one call. */
-  lookup(entryKeys: readonly string[], generationKeys: readonly string[], initials: readonly string[]): Promise<Array<Buffer | null>>
+  /** Standalone only: queues the read of every counter (missing ones created) on a pipeline. */
+  queueLookup(pipeline: ChainableCommander, generationKeys: readonly string[], initials: readonly string[]): void
   /** Takes a lease with `token` if free; also says whether the entry exists now. */
   lease(leaseKey: string, entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean }>
   /** Deletes a lease if `token` still holds it. */
@@ -58,21 +56,15 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const bump = call(SCRIPTS.bump)
   const store = call(SCRIPTS.store)
   const lease = call(SCRIPTS.lease)
-  // the Buffer variant: entries are binary
-  const lookup = (...args: Array<string | Buffer | number>) => commands[`${commandName(SCRIPTS.lookup)}Buffer`]!.apply(redis, args)
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   return {
     generation: async (key, initial) => String(await generation(key, initial)),
-    queueGeneration: (pipeline, key, initial) =>
-      void (pipeline as unknown as Record<string, Command>)[commandName(SCRIPTS.generation)]!(key, initial),
     bump: async (key, initial) => String(await bump(key, initial)),
     store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
       (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
-    lookup: async (entryKeys, generationKeys, initials) =>
-      (await lookup(entryKeys.length + generationKeys.length, ...entryKeys, ...generationKeys, entryKeys.length, ...initials)) as Array<
-        Buffer | null
-      >,
+    queueLookup: (pipeline, generationKeys, initials) =>
+      void (pipeline as unknown as Record<string, Command>)[commandName(SCRIPTS.lookup)]!(generationKeys.length, ...generationKeys, 0, ...initials),
     lease: async (leaseKey, entryKey, token, ttlMs) => {
       const [taken, exists] = (await lease(leaseKey, entryKey, token, ttlMs)) as [number, number]
       return { taken: taken === 1, entryExists: exists === 1 }

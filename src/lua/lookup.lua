@@ -1,5 +1,5 @@
 --[[
-  Reads entries and the generation counters they depend on, in one call (standalone Redis only:
+  Reads the generation counters (and optionally entries) in one call (standalone Redis only:
   on Cluster the keys live in several slots, and the lookup is sent as separate commands).
   A missing counter is created at the caller's random value, as in generation-1.lua.
   KEYS[1..n]      entry keys (n = ARGV[1])
