@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import { canonical } from './keys.js'
 import type { ModelFacts, SchemaFacts, UniqueKey } from './schema.js'
 
@@ -145,15 +146,21 @@ function singleKey(object: Record<string, unknown>): string | undefined {
  * through a chain of awaited thenables (each `await` of a Prisma-promise look-alike is a job).
  */
 export class BatchScheduler<T> {
-  private queued = new Map<string, T[]>()
+  private queued = new Map<string, { items: T[]; dispatch: (items: T[]) => void }>()
   private scheduled = false
 
   constructor(private readonly dispatch: (group: string, items: T[]) => void) {}
 
   add(group: string, item: T): void {
-    let items = this.queued.get(group)
-    if (items === undefined) this.queued.set(group, (items = []))
-    items.push(item)
+    let batch = this.queued.get(group)
+    if (batch === undefined) {
+      // A group's query runs in the async context of its first member, not of whoever opened the
+      // tick: the user's AsyncLocalStorage (a tenant, row-level security, tracing) must see the
+      // caller it serves. Members of one group share that context's partition (it is in the key).
+      batch = { items: [], dispatch: AsyncResource.bind((items: T[]) => this.dispatch(group, items)) }
+      this.queued.set(group, batch)
+    }
+    batch.items.push(item)
     if (this.scheduled) return
     this.scheduled = true
     void Promise.resolve().then(() =>
@@ -161,7 +168,7 @@ export class BatchScheduler<T> {
         const batches = this.queued
         this.queued = new Map()
         this.scheduled = false
-        for (const [g, list] of batches) this.dispatch(g, list)
+        for (const batch of batches.values()) batch.dispatch(batch.items)
       }),
     )
   }

@@ -178,4 +178,30 @@ describe('partition', () => {
     expect(attempt).toThrow(CacheConfigError)
     expect(attempt).toThrow(expect.objectContaining({ option: 'partition' }))
   })
+
+  it.each([
+    ['L1', 'l1' as const],
+    ['L2 only', 'l2' as const],
+  ])('batches of one tick never run one tenant\'s query in another tenant\'s context (%s)', async (_tier, tier) => {
+    await seed()
+    const rows = await ctx.db.prisma.sample.findMany({ orderBy: { id: 'asc' } })
+    const idOf = (tenant: string, code: string) => rows.find((r) => r.tenant === tenant && r.code === code)!.id
+    const prisma = cached({
+      partition: () => tenants.getStore(),
+      ...(tier === 'l2' ? { redis: redisCtx.redis, namespace: namespace(), l1: false as const } : {}),
+    })
+    const note = (row: { note: string | null } | null) => row?.note ?? null
+    // the same tick: findUnique batches per partition, findMany merges per partition
+    const [aOwn, bOther, bOwn, aOther, aMany, bMany] = await Promise.all([
+      asTenant('a', () => prisma.sample.findUnique({ where: { id: idOf('a', 'x') } })),
+      asTenant('b', () => prisma.sample.findUnique({ where: { id: idOf('a', 'y') } })),
+      asTenant('b', () => prisma.sample.findUnique({ where: { id: idOf('b', 'x') } })),
+      asTenant('a', () => prisma.sample.findUnique({ where: { id: idOf('b', 'z') } })),
+      asTenant('a', () => prisma.sample.findMany({ where: { code: 'x' } })),
+      asTenant('b', () => prisma.sample.findMany({ where: { code: 'x' } })),
+    ])
+    expect([note(aOwn), note(bOther), note(bOwn), note(aOther)]).toEqual(['a-x', null, 'b-x', null])
+    expect(aMany.map((r) => r.note)).toEqual(['a-x'])
+    expect(bMany.map((r) => r.note)).toEqual(['b-x'])
+  })
 })
