@@ -3,6 +3,7 @@ import { BatchScheduler, planMany, planUnique, type BatchPlan } from './batching
 import { Bus } from './bus.js'
 import { clone } from './clone.js'
 import { copierFor } from './copier.js'
+import { withoutStrategy } from './prisma-promise.js'
 import { decode, encode } from './codec.js'
 import { readDependencies } from './dependencies.js'
 import { CacheConfigError } from './errors.js'
@@ -191,7 +192,7 @@ export class TieredCache {
     let strategy: CacheStrategy | undefined
     if (typeof rawArgs === 'object' && rawArgs !== null && 'cacheStrategy' in rawArgs) {
       strategy = (rawArgs as { cacheStrategy?: CacheStrategy }).cacheStrategy
-      args = withoutKey(rawArgs, 'cacheStrategy')
+      args = withoutStrategy(rawArgs)
     }
     // inside a transaction a read may see uncommitted rows: it neither reads nor fills the cache
     const policy = inTransaction || currentTransaction() !== undefined ? 'transaction' : this.policyFor(model, operation, strategy)
@@ -274,10 +275,14 @@ export class TieredCache {
   }
 
   private key(model: string, operation: string, args: unknown, policy: EntryPolicy): string {
-    const base = readKey(model, operation, args)
+    return `${readKey(model, operation, args)}${this.keyContext(policy)}`
+  }
+
+  /** What besides the arguments tells entries apart: the cacheStrategy tags and the caller's partition. */
+  private keyContext(policy: EntryPolicy): string {
     const partition = this.options.partition?.()
     const tags = policy.tags.length === 0 ? '' : `#${JSON.stringify([...policy.tags].sort())}`
-    return partition === undefined || partition === null ? `${base}${tags}` : `${JSON.stringify(partition)}|${base}${tags}`
+    return partition === undefined || partition === null ? tags : `${tags}@${JSON.stringify(partition)}`
   }
 
   /** `consistency: 'strict'`: an L1 entry is served only if Redis's counters still match it. */
@@ -430,8 +435,8 @@ export class TieredCache {
   }
 
   private enqueue(read: Read, plan: BatchPlan): Promise<unknown> {
-    // the cache key minus its arguments: partition and tags must match too
-    const group = `${plan.group}|${read.key.slice(readKey(read.model, read.keyOperation, read.args).length)}`
+    // reads of different partitions or tags never share a query
+    const group = `${plan.group}|${this.keyContext(read.policy)}`
     return new Promise((resolve, reject) => this.batches.add(group, { read, plan, resolve, reject }))
   }
 
@@ -737,9 +742,4 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
-}
-
-function withoutKey(object: object, key: string): object {
-  const { [key]: _, ...rest } = object as Record<string, unknown>
-  return rest
 }
