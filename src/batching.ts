@@ -146,7 +146,7 @@ function singleKey(object: Record<string, unknown>): string | undefined {
  * through a chain of awaited thenables (each `await` of a Prisma-promise look-alike is a job).
  */
 export class BatchScheduler<T> {
-  private queued = new Map<string, { items: T[]; dispatch: (items: T[]) => void }>()
+  private queued = new Map<string, { items: T[]; context: AsyncResource }>()
   private scheduled = false
 
   constructor(private readonly dispatch: (group: string, items: T[]) => void) {}
@@ -157,7 +157,9 @@ export class BatchScheduler<T> {
       // A group's query runs in the async context of its first member, not of whoever opened the
       // tick: the user's AsyncLocalStorage (a tenant, row-level security, tracing) must see the
       // caller it serves. Members of one group share that context's partition (it is in the key).
-      batch = { items: [], dispatch: AsyncResource.bind((items: T[]) => this.dispatch(group, items)) }
+      // An AsyncResource, not AsyncResource.bind: bind costs ~20 µs a call (it defines deprecated
+      // accessors on the bound function), a tenth of an L2 hit.
+      batch = { items: [], context: new AsyncResource('prisma-tiered-cache:batch') }
       this.queued.set(group, batch)
     }
     batch.items.push(item)
@@ -168,7 +170,7 @@ export class BatchScheduler<T> {
         const batches = this.queued
         this.queued = new Map()
         this.scheduled = false
-        for (const batch of batches.values()) batch.dispatch(batch.items)
+        for (const [group, batch] of batches) batch.context.runInAsyncScope(this.dispatch, null, group, batch.items)
       }),
     )
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 /**
  * The Lua scripts of src/lua/, registered once per client with `defineCommand` under
@@ -13,7 +13,6 @@ const SCRIPTS = {
   bump: 'bump-1',
   store: 'store-3',
   lease: 'lease-2',
-  lookup: 'lookup',
   release: 'release-1',
   renew: 'renew-1',
 } as const
@@ -30,8 +29,6 @@ export interface Scripts {
    * releases the lease `token` holds (`''`: none).
    */
   store(entryKey: string, generationKey: string, leaseKey: string, seen: string, entry: Buffer, ttlMs: number, token: string): Promise<boolean>
-  /** Standalone only: queues the read of every counter (missing ones created) on a pipeline. */
-  queueLookup(pipeline: ChainableCommander, generationKeys: readonly string[], initials: readonly string[]): void
   /** Takes a lease with `token` if free; also says whether the entry exists now. */
   lease(leaseKey: string, entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean }>
   /** Deletes a lease if `token` still holds it. */
@@ -46,9 +43,7 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     const name = commandName(file)
     if (typeof commands[name] === 'function') continue
     const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
-    // `<name>-<keys>.lua` declares its key count; a script without one takes it at each call
-    const keys = /-(\d+)$/.exec(file)?.[1]
-    redis.defineCommand(name, keys === undefined ? { lua } : { numberOfKeys: Number(keys), lua })
+    redis.defineCommand(name, { numberOfKeys: Number(/-(\d+)$/.exec(file)![1]), lua })
   }
   // looked up at each call, not bound once: tests (and tracing wrappers) can wrap a command
   const call = (file: string) => (...args: Array<string | Buffer | number>) => commands[commandName(file)]!.apply(redis, args)
@@ -63,8 +58,6 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     bump: async (key, initial) => String(await bump(key, initial)),
     store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
       (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
-    queueLookup: (pipeline, generationKeys, initials) =>
-      void (pipeline as unknown as Record<string, Command>)[commandName(SCRIPTS.lookup)]!(generationKeys.length, ...generationKeys, 0, ...initials),
     lease: async (leaseKey, entryKey, token, ttlMs) => {
       const [taken, exists] = (await lease(leaseKey, entryKey, token, ttlMs)) as [number, number]
       return { taken: taken === 1, entryExists: exists === 1 }
