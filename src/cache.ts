@@ -4,7 +4,7 @@ import { Bus } from './bus.js'
 import { clone } from './clone.js'
 import { copierFor } from './copier.js'
 import { withoutStrategy } from './prisma-promise.js'
-import { decode, encode } from './codec.js'
+import { decodeResult, encodeResult } from './codec.js'
 import { readDependencies } from './dependencies.js'
 import { CacheConfigError } from './errors.js'
 import { Events } from './events.js'
@@ -22,6 +22,7 @@ import type { SchemaFacts } from './schema.js'
 import { Lease, pollDelay, SingleFlight, sleep } from './stampede.js'
 import { SummaryLog, type MetricsSummary } from './summary.js'
 import { currentTransaction } from './transaction.js'
+import { describe, type Shape } from './value-shape.js'
 import { WriteRuleSet } from './write-rules.js'
 
 /** Runs the real Prisma query for a read, with `cacheStrategy` already stripped. */
@@ -388,7 +389,8 @@ export class TieredCache {
     const now = this.options.now()
     const staleUntil = entry.freshUntil + read.policy.swrMs
     if (staleUntil <= now) return undefined
-    const value = decode(entry.bytes)
+    const result = decoded(entry.bytes)
+    if (result === undefined) return undefined
     const fresh = entry.freshUntil > now
     if (waited) read.stats.coalesced++
     else if (fresh) {
@@ -400,8 +402,8 @@ export class TieredCache {
       this.events.stale(read.model, read.operation, 'l2', read.args)
     }
     if (!fresh) this.refresh(read)
-    this.fillL1(read, value, entry.bytes.length, entry.freshUntil, lookup.generations)
-    return { value }
+    this.fillL1(read, result.value, entry.bytes.length, entry.freshUntil, lookup.generations)
+    return result
   }
 
   /** Queries the database and keeps the result where the generations allow. */
@@ -417,9 +419,10 @@ export class TieredCache {
 
   /** Stores a database answer in L1 and, when `lookup` gave Redis's generations, in L2. */
   private async keep(read: Read, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined, lease?: Lease): Promise<void> {
-    const bytes = encode(value)
+    const shape = describe(value)
+    const bytes = encodeResult(value, shape)
     const freshUntil = this.options.now() + read.policy.ttlMs
-    this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations)
+    this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations, shape)
     if (lookup !== undefined && entryKey !== undefined) {
       const ttlMs = read.policy.ttlMs + read.policy.swrMs
       await this.l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats, lease?.token)
@@ -565,7 +568,9 @@ export class TieredCache {
   private freshInL2(read: Read, lookup: L2Lookup | undefined): boolean {
     const entry = lookup?.entry
     if (entry === undefined || entry.freshUntil <= this.options.now() || !sameValues(entry.seen, lookup!.generations)) return false
-    this.fillL1(read, decode(entry.bytes), entry.bytes.length, entry.freshUntil, lookup!.generations)
+    const value = decoded(entry.bytes)
+    if (value === undefined) return false // unreadable: refreshed like a miss
+    this.fillL1(read, value.value, entry.bytes.length, entry.freshUntil, lookup!.generations)
     return true
   }
 
@@ -578,11 +583,11 @@ export class TieredCache {
    * Keeps a copy in L1 only if no local counter moved since the read began: a write that bumped
    * one while the query ran may have committed after the database read our rows.
    */
-  private fillL1(read: Read, value: unknown, size: number, freshUntil: number, remote: string[] | undefined): void {
+  private fillL1(read: Read, value: unknown, size: number, freshUntil: number, remote: string[] | undefined, shape?: Shape): void {
     if (this.l1 === undefined || !read.deps.every((gen, i) => gen.value === read.seen[i])) return
     if (this.strict && remote === undefined) return // nothing to check a strict hit against
     const capped = Math.min(freshUntil, this.options.now() + this.l1TtlCapMs)
-    const copy = copierFor(value)
+    const copy = copierFor(value, shape)
     this.l1.set(read.key, {
       value: copy(value),
       copy,
@@ -735,6 +740,15 @@ export class TieredCache {
       this.summary.stop()
       this.bus?.close()
     },
+  }
+}
+
+/** An L2 entry's value; `undefined` for bytes this version did not write: a miss, never an error. */
+function decoded(bytes: Uint8Array): { value: unknown } | undefined {
+  try {
+    return { value: decodeResult(bytes) }
+  } catch {
+    return undefined
   }
 }
 

@@ -1,21 +1,9 @@
 import { clone } from './clone.js'
+import { describe, type Shape } from './value-shape.js'
 
 /** Makes a fresh deep copy of one particular value (the L1 entry it was compiled for). */
 export type Copier = (value: unknown) => unknown
 
-/**
- * What a value looks like, merged over every row of a result: a primitive, a Date, a row with a
- * fixed set of keys, a list, or `any` (left to the generic `clone`). `null` merges into anything.
- */
-type Shape =
-  | { kind: 'null' | 'primitive' | 'date' | 'any' }
-  | { kind: 'row'; fields: Array<[string, Shape]> }
-  | { kind: 'list'; of: Shape }
-
-const NULL: Shape = { kind: 'null' }
-const PRIMITIVE: Shape = { kind: 'primitive' }
-const DATE: Shape = { kind: 'date' }
-const ANY: Shape = { kind: 'any' }
 /** Distinct compiled shapes kept; past it (endless Json shapes), entries copy generically. */
 const MAX_COPIERS = 500
 
@@ -28,8 +16,7 @@ const copiers = new Map<string, Copier>()
  * the copier is exact for it. An L1 hit of 100 joined rows copies ~3× faster than with `clone`
  * (benchmarks, findMany scenario).
  */
-export function copierFor(value: unknown): Copier {
-  const shape = describe(value)
+export function copierFor(value: unknown, shape: Shape = describe(value)): Copier {
   if (shape.kind === 'any') return clone
   if (shape.kind === 'null' || shape.kind === 'primitive') return identity
   const functions: string[] = []
@@ -45,45 +32,6 @@ export function copierFor(value: unknown): Copier {
 }
 
 const identity: Copier = (value) => value
-
-function describe(value: unknown): Shape {
-  if (value === null || value === undefined) return NULL
-  if (typeof value !== 'object') return PRIMITIVE
-  if (value instanceof Date) return DATE
-  if (Array.isArray(value)) {
-    let of: Shape = NULL
-    for (const item of value) {
-      of = merge(of, describe(item))
-      if (of === ANY) break
-    }
-    return { kind: 'list', of }
-  }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return ANY // Decimal, Uint8Array, …
-  const fields: Array<[string, Shape]> = []
-  for (const key in value) {
-    if (key === '__proto__') return ANY // an object literal would set the prototype instead
-    fields.push([key, describe((value as Record<string, unknown>)[key])])
-  }
-  return { kind: 'row', fields }
-}
-
-function merge(a: Shape, b: Shape): Shape {
-  if (a.kind === 'null') return b
-  if (b.kind === 'null' || a === b) return a
-  if (a.kind === 'row' && b.kind === 'row') {
-    if (a.fields.length !== b.fields.length) return ANY
-    const fields: Array<[string, Shape]> = []
-    for (let i = 0; i < a.fields.length; i++) {
-      const [key, shape] = a.fields[i]!
-      const other = b.fields[i]!
-      if (other[0] !== key) return ANY
-      fields.push([key, merge(shape, other[1])])
-    }
-    return { kind: 'row', fields }
-  }
-  if (a.kind === 'list' && b.kind === 'list') return { kind: 'list', of: merge(a.of, b.of) }
-  return a.kind === b.kind && (a.kind === 'primitive' || a.kind === 'date') ? a : ANY
-}
 
 /** Stands for the expression a piece of code applies to; JSON-quoted keys can never contain it. */
 const HOLE = '\u0000'

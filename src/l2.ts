@@ -44,8 +44,9 @@ export interface L2Options {
   publish?: (names: string[]) => Promise<unknown>
 }
 
-const RAW = 0
-const BROTLI = 1
+/** Entry formats; 0 and 1 held values before codec.ts sent Dates as numbers, and now read as misses. */
+const RAW = 2
+const BROTLI = 3
 /**
  * Values above this many encoded bytes are compressed. Brotli at quality 1 made 100 blog rows
  * (28 KB of msgpack) ~15× smaller for ~70 µs to compress and ~45 µs to decompress: worth it for
@@ -316,7 +317,7 @@ function packEntry(entry: L2Entry): Buffer {
 function unpackEntry(raw: Buffer): L2Entry | undefined {
   try {
     const [format, seen, freshUntil, bytes] = decode<[number, string[], number, Uint8Array]>(raw)
-    if (!Array.isArray(seen) || typeof freshUntil !== 'number' || !(bytes instanceof Uint8Array)) return undefined
+    if ((format !== RAW && format !== BROTLI) || !Array.isArray(seen) || typeof freshUntil !== 'number' || !(bytes instanceof Uint8Array)) return undefined
     return { seen, freshUntil, bytes: format === BROTLI ? brotliDecompressSync(bytes) : bytes }
   } catch {
     return undefined

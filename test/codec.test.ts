@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Prisma } from '../generated/prisma/client.js'
 import { clone } from '../src/clone.js'
-import { createCodec, decode, encode } from '../src/codec.js'
+import { createCodec, decode, decodeResult, encode, encodeResult } from '../src/codec.js'
 
 const row = {
   at: new Date('2026-01-02T03:04:05.678Z'),
@@ -33,6 +33,56 @@ describe('codec', () => {
     expect(stranger.unpack(messages[2]!)).toEqual([{ ...row, extra: true }])
     expect(stranger.unpack(messages[0]!)).toEqual([row, row])
     expect(stranger.unpack(messages[1]!)).toEqual({ other: 'shape', n: 1 })
+  })
+})
+
+describe('results (encodeResult)', () => {
+  const post = (id: number, at: Date | null) => ({ id, createdAt: new Date(id * 1000), editedAt: at, author: { id: 1, joined: new Date(5) } })
+
+  it('round-trips rows, lists, nested and nullable Dates exactly, with their classes', () => {
+    const values = [
+      row,
+      [post(1, null), post(2, new Date(-1)), { ...post(3, null), author: null }],
+      { _max: { createdAt: new Date(7) }, _count: { _all: 3 } },
+      [{ id: 1, posts: [post(4, new Date(8)), post(5, null)] }, { id: 2, posts: [] }],
+      new Date(9),
+      null,
+      42,
+    ]
+    for (const value of values) {
+      const back = decodeResult(encodeResult(value))
+      expect(back).toEqual(value)
+      if (value instanceof Date) expect(back).toBeInstanceOf(Date)
+    }
+    const back = decodeResult(encodeResult([post(1, new Date(2))])) as Array<ReturnType<typeof post>>
+    expect(back[0]!.editedAt).toBeInstanceOf(Date)
+    expect(back[0]!.author!.joined).toBeInstanceOf(Date)
+    expect(back[0]!.createdAt.getTime()).toBe(1000)
+  })
+
+  it('keeps Dates where rows differ in shape (Json-like values), through the timestamp', () => {
+    const mixed = [{ a: new Date(1) }, { b: new Date(2), c: 'x' }]
+    const back = decodeResult(encodeResult(mixed)) as Array<Record<string, Date>>
+    expect(back).toEqual(mixed)
+    expect(back[1]!.b).toBeInstanceOf(Date)
+  })
+
+  it('never changes the value it encodes', () => {
+    const value = [post(1, new Date(3))]
+    const before = structuredClone(value)
+    encodeResult(value)
+    expect(value).toEqual(before)
+    expect(value[0]!.createdAt).toBeInstanceOf(Date)
+  })
+
+  it('throws on anything it did not write: an older format, a bad Date map, a non-number where a Date goes', () => {
+    expect(() => decodeResult(encode([post(1, null)]))).toThrow()
+    expect(() => decodeResult(encode({ id: 1 }))).toThrow()
+    expect(() => decodeResult(encode(['{"at":2}', { at: 1 }]))).toThrow()
+    expect(() => decodeResult(encode(['{"__proto__":1}', { at: 1 }]))).toThrow()
+    expect(() => decodeResult(encode(['not json', { at: 1 }]))).toThrow()
+    expect(() => decodeResult(encode(['{"at":1}', { at: 'yesterday' }]))).toThrow()
+    expect(decodeResult(encode(['{"at":1}', { at: 1 }]))).toEqual({ at: new Date(1) })
   })
 })
 

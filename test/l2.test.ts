@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Prisma } from '../generated/prisma/client.js'
+import { decode, encode } from '../src/codec.js'
 import { withCache } from '../src/index.js'
 import { cachedClient, resetTables, useDatabase } from './support/db.js'
 import { scanKeys, useRedis } from './support/redis.js'
@@ -157,6 +158,32 @@ describe('the Redis tier', () => {
     expect((await staleRead)!.name).toBe('Ann')
     const fresh = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
     expect((await fresh.user.findUnique({ where: { id: ann.id } }))!.name).toBe('Ann 2')
+  })
+
+  it('reads an entry it cannot decode (older format, foreign or corrupt bytes) as a miss, never an error', async () => {
+    const { ann } = await seed()
+    const ns = namespace()
+    const a = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
+    const args = { where: { id: ann.id } }
+    const expected = await a.user.findUnique(args)
+    const [key] = await scanKeys(redisCtx.redis, `${ns}:*:q:*`)
+    const [format, seen, freshUntil] = decode<[number, string[], number, Uint8Array]>((await redisCtx.redis.getBuffer(key!))!)
+    expect(format).toBe(2)
+    const unreadable = [
+      Buffer.from('not msgpack at all'),
+      encode([0, seen, freshUntil, encode(expected)]), // the format before Dates went as numbers
+      encode([format, seen, freshUntil, encode(expected)]), // current envelope, value not a result
+      encode([format, seen, freshUntil, encode(['{"createdAt":1}', { ...expected, createdAt: 'yesterday' }])]),
+    ]
+    for (const bytes of unreadable) {
+      await redisCtx.redis.set(key!, bytes, 'PX', 60_000)
+      const queries = ctx.db.queries()
+      const answer = await a.user.findUnique(args)
+      expect(answer).toEqual(expected)
+      expect(answer!.createdAt).toBeInstanceOf(Date)
+      expect(ctx.db.queries()).toBe(queries + 1)
+    }
+    expect(a.$cache.metrics().redisErrors).toBe(0)
   })
 
   it('treats a lost generation counter as unknown, never as zero', async () => {
