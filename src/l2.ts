@@ -147,7 +147,8 @@ export class L2 implements LeaseStore {
    * The counters' values, a missing one created first (generation-1.lua): missing means unknown
    * (Redis restarted, flushed or evicted it), never zero, and no entry can match a new counter.
    */
-  private known(names: readonly string[], values: ReadonlyArray<Buffer | null>): Promise<string[]> {
+  private known(names: readonly string[], values: ReadonlyArray<Buffer | null>): string[] | Promise<string[]> {
+    if (!values.includes(null)) return values.map((value) => value!.toString('latin1')) // nearly always
     return Promise.all(
       values.map((value, i) => (value === null ? this.scripts.generation(this.generationKey(names[i]!), initialGeneration()) : value.toString('latin1'))),
     )
