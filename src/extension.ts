@@ -1,7 +1,7 @@
 import { Prisma } from '@prisma/client/extension'
 import { TieredCache, type CacheApi } from './cache.js'
 import { resolveOptions, type CacheOptions, type CacheStrategy } from './options.js'
-import { CachedPrismaPromise, delegateName, withoutStrategy, type ModelContext } from './prisma-promise.js'
+import { CachedPrismaPromise, delegateName, isForwarding, withoutStrategy, type ModelContext } from './prisma-promise.js'
 import { SchemaFacts } from './schema.js'
 import { isTransactionClient } from './prisma-internals.js'
 import { currentTransaction, transactions, type TransactionScope } from './transaction.js'
@@ -38,10 +38,31 @@ export function withCache(options?: CacheOptions) {
       query: (operation, args) => base[delegateName(model)]![operation]!(args),
     }))
 
+    // Whether a model context belongs to a transaction client, asked once per context: $parent is
+    // Prisma's client proxy, and a symbol read through it costs a tenth of an L1 hit.
+    const inTransaction = new WeakMap<object, boolean>()
+    let warned = false
+    // Prisma applies a later extension's query hooks and result fields when it runs a query; a
+    // cache hit runs none, so they cannot apply to cached reads.
+    const warnStacked = () => {
+      if (warned) return
+      warned = true
+      resolved.logger?.warn(
+        {},
+        'prisma-tiered-cache: extensions are applied on top of withCache(); their query hooks and result fields do not apply to cached reads. Apply withCache() last.',
+      )
+    }
     function read(operation: string) {
       return function (this: unknown, args?: unknown) {
         const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
-        return new CachedPrismaPromise(cache, ctx, operation, args, isTransactionClient(ctx.$parent))
+        // our own read's query, back here because extensions were applied on top of this one
+        if (isForwarding()) {
+          warnStacked()
+          return ctx.$parent[delegateName(ctx.$name)]![operation]!(args)
+        }
+        let transactional = inTransaction.get(ctx)
+        if (transactional === undefined) inTransaction.set(ctx, (transactional = isTransactionClient(ctx.$parent)))
+        return new CachedPrismaPromise(cache, ctx, operation, args, transactional)
       }
     }
 
@@ -108,9 +129,10 @@ export function withCache(options?: CacheOptions) {
       client: {
         $cache: cache.api,
         $transaction: function (this: Client, ...args: unknown[]) {
-          const ctx = Prisma.getExtensionContext(this) as unknown as { $parent: Client }
-          // Prisma's own method, called on this client: its transaction client keeps our extension
-          const begin = (...a: unknown[]) => ctx.$parent.$transaction.apply(this, a)
+          // The method of the client we extend (Prisma's own, normally), called on the client we
+          // were called on, so its transaction client keeps every extension. Not `$parent`: with
+          // extensions applied on top of ours, that client still has this override (see isForwarding).
+          const begin = (...a: unknown[]) => (client as unknown as Client).$transaction.apply(this, a)
           return runTransaction(cache, begin, args, isTransactionClient(this))
         },
       } as { $cache: CacheApi },

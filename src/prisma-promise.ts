@@ -20,6 +20,18 @@ export interface ReadServer {
 }
 
 /**
+ * True while a read calls its real query through `$parent`. Prisma gives a model override the
+ * context of the client it was called on, not of the layer that defined it: once other extensions
+ * are applied on top of this one, `$parent` is a client that still has this override, and the
+ * query comes back to it, synchronously, within that call. It must then pass straight through.
+ */
+let forwarding = false
+
+export function isForwarding(): boolean {
+  return forwarding
+}
+
+/**
  * What a cached read returns: a Prisma-promise look-alike. Like Prisma's own, it is lazy (nothing
  * runs until awaited) and it can join an array `$transaction([...])`, where it hands over the real,
  * uncached Prisma query: a cache must never answer inside a transaction, nor make one hang.
@@ -38,7 +50,12 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
 
   /** Runs the real Prisma query on the client this extension was applied to. */
   query(operation: string, args: unknown): PromiseLike<unknown> & TransactionCapable {
-    return this.ctx.$parent[delegateName(this.ctx.$name)]![operation]!(args)
+    forwarding = true
+    try {
+      return this.ctx.$parent[delegateName(this.ctx.$name)]![operation]!(args)
+    } finally {
+      forwarding = false
+    }
   }
 
   private run(): Promise<T> {
