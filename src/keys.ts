@@ -40,10 +40,25 @@ function canonicalObject(value: object): string {
   for (const key of keys) {
     const member = (value as Record<string, unknown>)[key]
     if (member === undefined) continue
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonical(member)}`
+    out += `${first ? '' : ','}${quoted(key)}:${canonical(member)}`
     first = false
   }
   return `${out}}`
+}
+
+/**
+ * `JSON.stringify(key)`, remembered: argument keys are a schema's field and operator names, few
+ * and repeated on every call (the bound only matters for Json filters with endless keys).
+ */
+const quotedKeys = new Map<string, string>()
+
+function quoted(key: string): string {
+  let text = quotedKeys.get(key)
+  if (text === undefined) {
+    text = JSON.stringify(key)
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, text)
+  }
+  return text
 }
 
 /** Key of one cached read, without namespace: L1 uses it as is, L2 hashes and prefixes it. */
