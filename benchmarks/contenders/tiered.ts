@@ -51,7 +51,7 @@ export const tieredL1L2Strict = tiered(
 export const tieredL2 = tiered(
   'tiered-l2',
   'prisma-tiered-cache L2 only',
-  'This library with `l1: false`: every read goes to Redis (entry + counters in one pipeline).',
+  'This library with `l1: false`: every read goes to Redis (entry + counters in one MGET).',
   'l2',
 )
 export const tieredL1 = tiered(
