@@ -8,10 +8,10 @@ export type Shape =
   | { kind: 'row'; fields: Array<[string, Shape]> }
   | { kind: 'list'; of: Shape }
 
-export const NULL: Shape = { kind: 'null' }
+const NULL: Shape = { kind: 'null' }
 const PRIMITIVE: Shape = { kind: 'primitive' }
 const DATE: Shape = { kind: 'date' }
-export const ANY: Shape = { kind: 'any' }
+const ANY: Shape = { kind: 'any' }
 
 /** The shape of `value`: exact for it, since it is taken from every row. */
 export function describe(value: unknown): Shape {
