@@ -68,16 +68,17 @@ describe('the Redis tier', () => {
     const args = { orderBy: { id: 'asc' as const } }
     await fill.sample.findMany(args)
     const aggregateArgs = { _sum: { big: true, price: true }, _avg: { price: true }, _max: { at: true } } as const
+    const groupArgs = { by: ['status' as const], _count: { _all: true as const }, _max: { at: true as const }, orderBy: { status: 'asc' as const } }
     await fill.sample.aggregate(aggregateArgs)
-    await fill.sample.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } })
+    await fill.sample.groupBy(groupArgs)
     const queries = ctx.db.queries()
     const rows = await serve.sample.findMany(args)
     const aggregate = await serve.sample.aggregate(aggregateArgs)
-    const groups = await serve.sample.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } })
+    const groups = await serve.sample.groupBy(groupArgs)
     expect(ctx.db.queries()).toBe(queries)
     expect(rows).toEqual(await ctx.db.prisma.sample.findMany(args))
     expect(aggregate).toEqual(await ctx.db.prisma.sample.aggregate(aggregateArgs))
-    expect(groups).toEqual(await ctx.db.prisma.sample.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } }))
+    expect(groups).toEqual(await ctx.db.prisma.sample.groupBy(groupArgs))
     const [full, jsonNull, dbNull] = rows
     expect(full!.at).toBeInstanceOf(Date)
     expect(full!.at.toISOString()).toBe('2026-03-04T05:06:07.089Z')
@@ -94,6 +95,7 @@ describe('the Redis tier', () => {
     expect(aggregate._sum.price).toBeInstanceOf(Prisma.Decimal)
     expect(typeof aggregate._sum.big).toBe('bigint')
     expect(aggregate._max.at).toBeInstanceOf(Date)
+    expect(groups.map((g) => g._max.at)).toEqual(groups.map(() => expect.any(Date)))
   })
 
   it('sees a write made through another client', async () => {
