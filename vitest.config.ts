@@ -1,7 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
 /** The core correctness suite, run again against a real 3-master Redis Cluster. */
-const clusterSuite = ['test/l2.test.ts', 'test/invalidation.test.ts', 'test/interleaving.test.ts', 'test/write-rules.test.ts', 'test/partition.test.ts']
+const clusterSuite = [
+  'test/tiers/l2.test.ts',
+  'test/invalidation/invalidation.test.ts',
+  'test/invalidation/interleaving.test.ts',
+  'test/invalidation/write-rules.test.ts',
+  'test/read/partition.test.ts',
+]
 
 export default defineConfig({
   test: {

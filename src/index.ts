@@ -1,6 +1,16 @@
-export { withCache, type CacheArgs } from './extension.js'
-export type { CacheApi, InvalidateRequest, RequestLoader } from './cache.js'
-export type { CacheLogger, CacheOptions, CacheStrategy, MetricsOptions, ModelPolicy, ReadOperation } from './options.js'
+export { withCache, type CacheArgs } from './prisma/extension.js'
+export type { CacheApi, InvalidateRequest, RequestLoader } from './cache/api.js'
+export type {
+  CacheLogger,
+  CacheOptions,
+  CacheStrategy,
+  MetricsOptions,
+  ModelPolicy,
+  ReadOperation,
+  TagRule,
+  WriteEvent,
+  WriteRules,
+} from './config/options.js'
 export type {
   BypassReason,
   Distribution,
@@ -9,7 +19,7 @@ export type {
   ModelCounters,
   OperationCounters,
   QueryShape,
-} from './metrics.js'
-export type { MetricsSummary } from './summary.js'
-export type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from './events.js'
-export { CacheError, CacheConfigError } from './errors.js'
+} from './metrics/metrics.js'
+export type { MetricsSummary } from './metrics/summary.js'
+export type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from './config/event-types.js'
+export { CacheError, CacheConfigError, CacheKeyError, CodecError, RedisTimeoutError, UnsupportedPrismaError } from './errors.js'

@@ -1,5 +1,5 @@
 // Tools for seeded interleaving tests: a reproducible random source, random pauses that reorder
-// concurrent work, and the oracle that judges reads racing writes (test/interleaving.test.ts).
+// concurrent work, and the oracle that judges reads racing writes (test/invalidation/interleaving.test.ts).
 import { AsyncLocalStorage } from 'node:async_hooks'
 
 /** mulberry32: tiny, fast, and good enough to drive a test; the same seed gives the same run. */

@@ -1,0 +1,91 @@
+import { clone } from '../codec/clone.js'
+import { CacheConfigError } from '../errors.js'
+import type { InvalidateRequest, Invalidator } from '../invalidation/invalidator.js'
+import { readKey } from '../keys/canonical.js'
+import type { Metrics, MetricsSnapshot } from '../metrics/metrics.js'
+import { prometheusText } from '../metrics/prometheus.js'
+import type { MetricsSummary, SummaryLog } from '../metrics/summary.js'
+import type { SchemaFacts } from '../schema/schema.js'
+import type { L1 } from '../tiers/l1.js'
+
+export type { InvalidateRequest } from '../invalidation/invalidator.js'
+
+/** `prisma.$cache`: what users call directly. */
+export interface CacheApi {
+  invalidate(request: InvalidateRequest): Promise<void>
+  invalidateAll(): Promise<void>
+  /**
+   * Runs `fn` (typically `$executeRaw`) telling the cache which models its raw SQL changes, so
+   * that only those are invalidated instead of everything.
+   */
+  affecting<T>(models: readonly string[], fn: () => Promise<T>): Promise<T>
+  /** Counters, latencies and time saved, since `resetMetrics()` (or the extension's creation). */
+  metrics(): MetricsSnapshot
+  /** Starts a new window for `metrics()`. Prometheus counters and summary logs are not affected. */
+  resetMetrics(): void
+  /** Lifetime figures in the Prometheus text exposition format, for a `/metrics` endpoint. */
+  prometheus(): string
+  /** Logs a summary of the time since the previous one through `logger`, and returns it. */
+  logSummary(): MetricsSummary
+  /**
+   * A request-scoped loader, for code that wants explicit batching across models: loads of one
+   * tick are batched like any findUnique, and a loader answers each distinct load once.
+   */
+  loader(): RequestLoader
+  /** Resolves once the invalidation bus is subscribed (immediately without Redis). */
+  ready(): Promise<void>
+  /** Stops summary logs and closes the bus connection this extension opened. Your own Redis client stays yours. */
+  close(): void
+}
+
+export interface RequestLoader {
+  /** `findUnique` of `model` by a unique `where`, optionally with `select`/`include`/`omit`. */
+  load<T = Record<string, unknown>>(model: string, where: Record<string, unknown>, projection?: Record<string, unknown>): Promise<T | null>
+}
+
+export interface ApiParts {
+  schema: SchemaFacts
+  invalidator: Invalidator
+  metrics: Metrics
+  summary: SummaryLog
+  l1: L1 | undefined
+  /** A cached `findUnique` through the read path, on the client the extension was applied to. */
+  findUnique(model: string, args: unknown): unknown
+  ready(): Promise<void>
+  close(): void
+}
+
+export function createApi(parts: ApiParts): CacheApi {
+  const { invalidator, metrics, l1 } = parts
+  const l1Size = () => l1 && { entries: l1.size, bytes: l1.usedBytes }
+  return {
+    invalidate: (request) => invalidator.invalidate(request),
+    invalidateAll: () => invalidator.invalidateAll(),
+    affecting: (models, fn) => invalidator.affecting(models, fn),
+    metrics: () => metrics.snapshot(l1Size()),
+    resetMetrics: () => metrics.reset(),
+    prometheus: () => prometheusText(metrics.state, { breaker: metrics.breakerState, l1: l1Size() }),
+    logSummary: () => parts.summary.log(),
+    loader: () => createLoader(parts),
+    ready: () => parts.ready(),
+    close: () => parts.close(),
+  }
+}
+
+function createLoader(parts: ApiParts): RequestLoader {
+  const loads = new Map<string, Promise<unknown>>()
+  return {
+    load: <T>(model: string, where: Record<string, unknown>, projection: Record<string, unknown> = {}) => {
+      if (parts.schema.model(model) === undefined) return Promise.reject(new CacheConfigError('loader.load', `has no model '${model}'`))
+      const args = { ...projection, where }
+      const key = readKey(model, 'findUnique', args)
+      let load = loads.get(key)
+      if (load === undefined) {
+        load = Promise.resolve(parts.findUnique(model, args))
+        loads.set(key, load)
+        return load as Promise<T | null>
+      }
+      return load.then((value) => clone(value)) as Promise<T | null>
+    },
+  }
+}

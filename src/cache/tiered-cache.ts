@@ -1,0 +1,140 @@
+import type { ResolvedOptions } from '../config/resolve.js'
+import { Policy } from '../config/policy.js'
+import { CacheConfigError } from '../errors.js'
+import { Bus } from '../invalidation/bus.js'
+import { Generations } from '../invalidation/generations.js'
+import { Invalidator } from '../invalidation/invalidator.js'
+import { Outbox } from '../invalidation/outbox.js'
+import { Transactions } from '../invalidation/transactions.js'
+import { WriteRuleSet } from '../invalidation/write-rules.js'
+import { RedisKeys } from '../keys/names.js'
+import { Events } from '../metrics/events.js'
+import { Metrics } from '../metrics/metrics.js'
+import { SummaryLog } from '../metrics/summary.js'
+import { BatchPath } from '../read/batch.js'
+import { L2Answers } from '../read/from-l2.js'
+import { MissPath } from '../read/miss.js'
+import type { ReadParts } from '../read/parts.js'
+import { ReadPath } from '../read/read-path.js'
+import { Refresher } from '../read/refresh.js'
+import { ReadRequests, type QueryRunner } from '../read/request.js'
+import { EntryStore } from '../read/store.js'
+import type { SchemaFacts } from '../schema/schema.js'
+import { L1 } from '../tiers/l1.js'
+import { L2 } from '../tiers/l2.js'
+import { RedisGuard } from '../tiers/redis-guard.js'
+import { createApi, type CacheApi } from './api.js'
+
+/**
+ * The composition root: builds every part from the resolved options and wires them, and nothing
+ * else. The Prisma glue (prisma/extension.ts) calls `reads`, `invalidator`, `transactions` and `api`.
+ */
+export class TieredCache {
+  readonly reads: ReadPath
+  readonly invalidator: Invalidator
+  readonly transactions = new Transactions()
+  readonly api: CacheApi
+  private readonly generations = new Generations()
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    schema: SchemaFacts,
+    /** Runs queries on the client the extension was applied to, for reads that start here. */
+    runnerFor: (model: string) => QueryRunner,
+  ) {
+    for (const model of options.models.keys()) {
+      if (schema.model(model) === undefined) throw new CacheConfigError(`models.${model}`, 'names no model of this schema')
+    }
+    const metrics = new Metrics({ ...options.metrics, now: options.now })
+    const events = new Events(options.events, options.logger)
+    const summary = new SummaryLog(metrics, options.logger, { ...options.metrics, now: options.now })
+    summary.start()
+    const rules = new WriteRuleSet(options, schema)
+    const l1 = options.l1 ? new L1(options.l1.maxBytes, options.l1.maxEntryBytes) : undefined
+    const strict = options.l1 !== false && options.l1.consistency === 'strict'
+
+    let l2: L2 | undefined
+    let outbox: Outbox | undefined
+    let bus: Bus | undefined
+    if (options.redis !== undefined) {
+      const keys = new RedisKeys(options.namespace, schema.hash)
+      const onError = (error: unknown) => {
+        metrics.redisError()
+        events.error('redis', error)
+      }
+      metrics.watchBreaker()
+      const guard = new RedisGuard({
+        timeoutMs: options.redisTimeoutMs,
+        breaker: options.breaker,
+        now: options.now,
+        logger: options.logger,
+        onError,
+        onBreakerChange: (state) => metrics.breakerChanged(state),
+      })
+      l2 = new L2(options.redis, keys, guard)
+      if (l1 !== undefined) bus = this.openBus(keys.busChannel, l1, metrics, events)
+      outbox = new Outbox(l2, { redis: options.redis, logger: options.logger, onError, publish: bus && ((names) => bus!.publish(names)) })
+      l2.waitFor(outbox)
+    }
+
+    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (bus !== undefined && !strict) }
+    const requests = new ReadRequests(options, schema, this.generations, metrics)
+    const store = new EntryStore(parts)
+    const refresher = new Refresher(parts, requests, store)
+    const fromL2 = new L2Answers(parts, store, refresher)
+    const misses = new MissPath(parts, store, fromL2)
+    const batches = new BatchPath(parts, schema, requests, store, fromL2, misses)
+    this.reads = new ReadPath(parts, new Policy(options), this.transactions, requests, misses, batches, refresher)
+    this.invalidator = new Invalidator({
+      schema,
+      generations: this.generations,
+      rules,
+      metrics,
+      events,
+      transactions: this.transactions,
+      outbox,
+      findMany: (model, args) => runnerFor(model).query('findMany', args),
+      clearL1: () => l1?.clear(),
+    })
+    this.api = createApi({
+      schema,
+      invalidator: this.invalidator,
+      metrics,
+      summary,
+      l1,
+      findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
+      ready: async () => bus?.ready(),
+      close: () => {
+        summary.stop()
+        bus?.close()
+      },
+    })
+  }
+
+  /** The bus keeps this process's counters current with other processes' writes; while it is down, L1 cannot be trusted. */
+  private openBus(channel: string, l1: L1, metrics: Metrics, events: Events): Bus {
+    const redis = this.options.redis!
+    const { degradedTtlMs } = this.options.l1 as { degradedTtlMs: number }
+    l1.ttlCapMs = degradedTtlMs // until subscribed, we may miss other processes' writes
+    const bus = new Bus(redis, channel, {
+      onBumped: (names, delayMs) => {
+        for (const name of names) this.generations.bump(this.generations.get(name))
+        // not counted as invalidations: the writer counts its writes, and each arrives here as two bumps
+        events.invalidate('remote', names)
+        metrics.busDelay(delayMs)
+      },
+      // messages may have been lost while down: forget everything L1 holds, keep entries short
+      onDown: () => {
+        l1.clear()
+        l1.ttlCapMs = degradedTtlMs
+        this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost; L1 flushed, its ttl capped')
+      },
+      onUp: () => {
+        l1.clear()
+        l1.ttlCapMs = Infinity
+      },
+    }, this.options.logger)
+    redis.once('end', () => bus.close())
+    return bus
+  }
+}

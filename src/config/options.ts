@@ -1,0 +1,149 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { CacheEvents } from './event-types.js'
+
+/** The read operations this library can serve from cache. */
+export const READ_OPERATIONS = [
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+] as const
+export type ReadOperation = (typeof READ_OPERATIONS)[number]
+
+/** Per-call override, compatible with Prisma Accelerate's `cacheStrategy`. Seconds. */
+export type CacheStrategy =
+  | false
+  | {
+      /** Seconds an entry is fresh. `0` means: do not cache this call. */
+      ttl?: number
+      /** Seconds an expired entry may still be served while it is refreshed. @default 0 */
+      swr?: number
+      /** Names that `prisma.$cache.invalidate({ tags })` can later drop this entry by. */
+      tags?: readonly string[]
+    }
+
+/** A completed write, as write-triggered rules see it. */
+export interface WriteEvent {
+  model: string
+  operation: string
+  args: Record<string, unknown>
+  /** What the write returned (a row, a `{ count }`, or rows for `*AndReturn`). */
+  result: unknown
+}
+
+/**
+ * A tag a write drops. A string is static, or a template whose `{field}` parts are filled from the
+ * written row (the result, else `args.where`, else `args.data`): `'post:{id}'`, `'user:{authorId}'`.
+ * A function computes tags from the write; returning nothing drops nothing.
+ */
+export type TagRule = string | ((write: WriteEvent) => string | readonly string[] | null | undefined)
+
+/** What else a write to a model invalidates, beyond what the schema says it can change. */
+export interface WriteRules {
+  models?: readonly string[]
+  tags?: readonly TagRule[]
+  /**
+   * Glob patterns of tags (`'recruiter:*'`) dropped in the background (SCAN + UNLINK on the tag
+   * counters in Redis, never KEYS); eventually applied, not before the write resolves.
+   */
+  patterns?: readonly string[]
+}
+
+/** Policy of one model: `false` never caches it. */
+export type ModelPolicy =
+  | false
+  | {
+      /** Seconds an entry is fresh. @default `defaults.ttl` */
+      ttl?: number
+      /** Seconds of stale-while-revalidate. @default `defaults.swr` */
+      swr?: number
+      /** Which read operations are cached. @default every read operation */
+      operations?: readonly ReadOperation[]
+      /** What a write to this model invalidates besides the models the schema says it changes. */
+      invalidates?: WriteRules
+    }
+
+/** Minimal logger contract; a pino logger satisfies it. */
+export interface CacheLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface CacheOptions {
+  /** Key prefix, so that several applications can share one Redis. @default 'ptc' */
+  namespace?: string
+  /** The L2 tier: your ioredis client (standalone, Sentinel or Cluster). Without it, L1 only. */
+  redis?: Redis | Cluster
+  /**
+   * For applications where the same arguments return different rows per caller (row-level
+   * security, a per-tenant schema): a value, typically read from AsyncLocalStorage, that becomes
+   * part of every key. Reads whose partition is `undefined` share entries.
+   */
+  partition?: () => string | number | undefined | null
+  /** Milliseconds before a Redis command is given up and the read goes to the database. @default 250 */
+  redisTimeoutMs?: number
+  /** After this many consecutive Redis failures, stop calling it for `cooldownMs`. */
+  breaker?: { failures?: number; cooldownMs?: number }
+  /** In-process tier. `false` disables it. */
+  l1?:
+    | false
+    | {
+        /** Byte budget, measured on the encoded value. @default 64 MiB */
+        maxBytes?: number
+        /** Largest single entry kept in L1, bytes. @default maxBytes / 16 */
+        maxEntryBytes?: number
+        /**
+         * `'bus'`: L1 trusts this process's writes and the invalidation bus (other processes' writes
+         * arrive within the bus delay). `'strict'`: every L1 hit is checked against Redis's counters
+         * first (one small round trip), for cross-process read-after-write at any cost.
+         * @default 'bus'
+         */
+        consistency?: 'bus' | 'strict'
+        /** While the bus is down, L1 entries live at most this long, milliseconds. @default 1000 */
+        degradedTtlMs?: number
+      }
+  /** Cross-process stampede protection (needs `redis`). */
+  stampede?: {
+    /** Lease time of the process computing a missing entry; renewed while its query runs. @default 5000 */
+    leaseMs?: number
+    /** How long others wait for that value before querying themselves. @default leaseMs * 2 */
+    waitMs?: number
+  }
+  /** Applied to every model without its own policy. */
+  defaults?: { ttl?: number; swr?: number }
+  /** Per-model policy, keyed by model name as in the schema (`User`, not `user`). */
+  models?: Record<string, ModelPolicy>
+  logger?: CacheLogger
+  /**
+   * The metrics collector behind `prisma.$cache.metrics()`, `prometheus()` and summary logs.
+   * `false` turns collection off (the counters stay at zero; events still fire).
+   */
+  metrics?: false | MetricsOptions
+  /** Listeners for hits, misses, stale serves, invalidations and swallowed errors. */
+  events?: CacheEvents
+  /** Injectable clock (milliseconds), for tests. @default Date.now */
+  now?: () => number
+}
+
+export interface MetricsOptions {
+  /**
+   * Milliseconds between summary logs through `logger` (hit rates, time saved, slow queries, the
+   * busiest and worst-hit models). `0`: no periodic summary; `prisma.$cache.logSummary()` still logs one.
+   * @default 0
+   */
+  summaryIntervalMs?: number
+  /**
+   * Database queries taking at least this many milliseconds are slow: logged as they happen (at
+   * most once per query shape per summary interval, or per minute without one) and listed in
+   * summaries, with their model, operation and argument keys, never values. `0`: none is.
+   * @default 0
+   */
+  slowQueryMs?: number
+  /** High-resolution clock for latencies, milliseconds; injectable for tests. @default performance.now */
+  clock?: () => number
+}

@@ -1,0 +1,182 @@
+import type { Cluster, Redis } from 'ioredis'
+import { CacheConfigError } from '../errors.js'
+import { EVENT_NAMES, type CacheEvents } from './event-types.js'
+import { READ_OPERATIONS, type CacheLogger, type CacheOptions, type ModelPolicy, type WriteRules } from './options.js'
+
+export interface ResolvedModelPolicy {
+  ttlMs: number
+  swrMs: number
+  operations: ReadonlySet<string>
+  invalidates: WriteRules | undefined
+}
+
+export interface ResolvedOptions {
+  namespace: string
+  redis: Redis | Cluster | undefined
+  partition: CacheOptions['partition']
+  redisTimeoutMs: number
+  breaker: { failures: number; cooldownMs: number }
+  l1: { maxBytes: number; maxEntryBytes: number; consistency: 'bus' | 'strict'; degradedTtlMs: number } | false
+  stampede: { leaseMs: number; waitMs: number }
+  defaults: ResolvedModelPolicy
+  models: ReadonlyMap<string, ResolvedModelPolicy | false>
+  logger: CacheLogger | undefined
+  metrics: { enabled: boolean; summaryIntervalMs: number; slowQueryMs: number; clock: () => number }
+  events: CacheEvents
+  now: () => number
+}
+
+const DEFAULT_TTL_S = 60
+const DEFAULT_L1_BYTES = 64 * 1024 * 1024
+
+/** Validates once, at `withCache()`: nothing on the hot path re-checks options. */
+export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheConfigError('options', 'withCache(options) takes an object')
+  }
+  const namespace = options.namespace ?? 'ptc'
+  if (typeof namespace !== 'string' || !/^[\w.-]{1,64}$/.test(namespace)) {
+    throw new CacheConfigError('namespace', 'must be 1–64 characters of [A-Za-z0-9_.-]')
+  }
+  const defaults: ResolvedModelPolicy = resolvePolicy('defaults', {
+    ttl: options.defaults?.ttl ?? DEFAULT_TTL_S,
+    swr: options.defaults?.swr ?? 0,
+  })
+  const models = new Map<string, ResolvedModelPolicy | false>()
+  for (const [model, policy] of Object.entries(options.models ?? {})) {
+    models.set(model, policy === false ? false : resolvePolicy(`models.${model}`, policy, defaults))
+  }
+  if (options.redis !== undefined && typeof (options.redis as { defineCommand?: unknown }).defineCommand !== 'function') {
+    throw new CacheConfigError('redis', 'must be an ioredis client (Redis or Cluster)')
+  }
+  if (options.partition !== undefined && typeof options.partition !== 'function') {
+    throw new CacheConfigError('partition', 'must be a function returning the caller\'s partition')
+  }
+  return {
+    namespace,
+    redis: options.redis,
+    partition: options.partition,
+    redisTimeoutMs: positive('redisTimeoutMs', options.redisTimeoutMs, 250),
+    breaker: {
+      failures: positive('breaker.failures', options.breaker?.failures, 3),
+      cooldownMs: positive('breaker.cooldownMs', options.breaker?.cooldownMs, 1000),
+    },
+    l1: resolveL1(options.l1),
+    stampede: resolveStampede(options.stampede),
+    defaults,
+    models,
+    logger: options.logger,
+    metrics: resolveMetrics(options.metrics),
+    events: resolveEvents(options.events),
+    now: options.now ?? Date.now,
+  }
+}
+
+function resolveMetrics(metrics: CacheOptions['metrics']): ResolvedOptions['metrics'] {
+  if (metrics === false) return { enabled: false, summaryIntervalMs: 0, slowQueryMs: 0, clock: () => performance.now() }
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null)) {
+    throw new CacheConfigError('metrics', 'must be false or an object { summaryIntervalMs?, slowQueryMs?, clock? }')
+  }
+  const clock = metrics?.clock ?? (() => performance.now())
+  if (typeof clock !== 'function') throw new CacheConfigError('metrics.clock', 'must be a function returning milliseconds')
+  return {
+    enabled: true,
+    summaryIntervalMs: nonNegative('metrics.summaryIntervalMs', metrics?.summaryIntervalMs),
+    slowQueryMs: nonNegative('metrics.slowQueryMs', metrics?.slowQueryMs),
+    clock,
+  }
+}
+
+function resolveEvents(events: CacheEvents | undefined): CacheEvents {
+  if (events === undefined) return {}
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) throw new CacheConfigError('events', `must be an object { ${EVENT_NAMES.join(', ')} }`)
+  for (const [name, listener] of Object.entries(events)) {
+    if (!(EVENT_NAMES as readonly string[]).includes(name)) {
+      throw new CacheConfigError(`events.${name}`, `is not an event; listeners are ${EVENT_NAMES.join(', ')}`)
+    }
+    if (listener !== undefined && typeof listener !== 'function') throw new CacheConfigError(`events.${name}`, 'must be a function')
+  }
+  return { ...events }
+}
+
+function nonNegative(path: string, value: number | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(path, `must be a non-negative number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {
+  if (l1 === false) return false
+  const maxBytes = l1?.maxBytes ?? DEFAULT_L1_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
+    throw new CacheConfigError('l1.maxBytes', 'must be an integer of at least 1024 bytes')
+  }
+  const maxEntryBytes = l1?.maxEntryBytes ?? Math.floor(maxBytes / 16)
+  if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1 || maxEntryBytes > maxBytes) {
+    throw new CacheConfigError('l1.maxEntryBytes', 'must be a positive integer no larger than l1.maxBytes')
+  }
+  const consistency = l1?.consistency ?? 'bus'
+  if (consistency !== 'bus' && consistency !== 'strict') throw new CacheConfigError('l1.consistency', "must be 'bus' or 'strict'")
+  return { maxBytes, maxEntryBytes, consistency, degradedTtlMs: positive('l1.degradedTtlMs', l1?.degradedTtlMs, 1000) }
+}
+
+function resolveStampede(stampede: CacheOptions['stampede']): ResolvedOptions['stampede'] {
+  const leaseMs = positive('stampede.leaseMs', stampede?.leaseMs, 5000)
+  return { leaseMs, waitMs: positive('stampede.waitMs', stampede?.waitMs, leaseMs * 2) }
+}
+
+function resolvePolicy(
+  path: string,
+  policy: Exclude<ModelPolicy, false>,
+  inherit?: ResolvedModelPolicy,
+): ResolvedModelPolicy {
+  if (typeof policy !== 'object' || policy === null) {
+    throw new CacheConfigError(path, 'must be false or an object { ttl?, swr?, operations? }')
+  }
+  const ttlMs = seconds(`${path}.ttl`, policy.ttl) ?? inherit!.ttlMs
+  const swrMs = seconds(`${path}.swr`, policy.swr) ?? inherit?.swrMs ?? 0
+  const operations = policy.operations ?? inherit?.operations ?? READ_OPERATIONS
+  for (const op of operations) {
+    if (!(READ_OPERATIONS as readonly string[]).includes(op)) {
+      throw new CacheConfigError(`${path}.operations`, `'${op}' is not one of ${READ_OPERATIONS.join(', ')}`)
+    }
+  }
+  return { ttlMs, swrMs, operations: new Set(operations), invalidates: resolveRules(`${path}.invalidates`, policy.invalidates) }
+}
+
+function resolveRules(path: string, rules: WriteRules | undefined): WriteRules | undefined {
+  if (rules === undefined) return undefined
+  if (typeof rules !== 'object' || rules === null) throw new CacheConfigError(path, 'must be an object { models?, tags?, patterns? }')
+  for (const key of ['models', 'tags', 'patterns'] as const) {
+    const list = rules[key]
+    if (list !== undefined && !Array.isArray(list)) throw new CacheConfigError(`${path}.${key}`, 'must be an array')
+  }
+  for (const tag of rules.tags ?? []) {
+    if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '')) {
+      throw new CacheConfigError(`${path}.tags`, 'takes non-empty strings and functions')
+    }
+  }
+  for (const pattern of rules.patterns ?? []) {
+    if (typeof pattern !== 'string' || pattern === '') {
+      throw new CacheConfigError(`${path}.patterns`, "takes non-empty glob strings such as 'feed:*'")
+    }
+  }
+  return rules
+}
+
+function positive(path: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${String(value)}`)
+  return value
+}
+
+/** Seconds (as users write them) to milliseconds; `undefined` stays undefined. */
+export function seconds(path: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(path, `must be a non-negative number of seconds, got ${String(value)}`)
+  }
+  return Math.round(value * 1000)
+}

@@ -1,0 +1,25 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { CounterName } from '../keys/names.js'
+
+/** What a running `$transaction` collects: the counters its writes bumped, bumped again on commit. */
+export interface TransactionScope {
+  readonly touched: Set<CounterName>
+}
+
+/**
+ * Prisma gives extensions no public "in a transaction" flag, so the extension wraps
+ * `$transaction` and marks its callback's async context. Reads in that context bypass the cache
+ * (they may see uncommitted rows); writes record their counters for the commit-time bump. One per
+ * extension instance: a transaction of one client says nothing about another client's cache.
+ */
+export class Transactions {
+  private readonly storage = new AsyncLocalStorage<TransactionScope>()
+
+  current(): TransactionScope | undefined {
+    return this.storage.getStore()
+  }
+
+  run<T>(scope: TransactionScope, fn: () => T): T {
+    return this.storage.run(scope, fn)
+  }
+}

@@ -1,0 +1,146 @@
+import { Prisma } from '@prisma/client/extension'
+import type { CacheApi } from '../cache/api.js'
+import { TieredCache } from '../cache/tiered-cache.js'
+import type { CacheOptions, CacheStrategy } from '../config/options.js'
+import { withoutStrategy } from '../config/policy.js'
+import { resolveOptions } from '../config/resolve.js'
+import { isTransactionClient } from '../schema/prisma-internals.js'
+import { SchemaFacts } from '../schema/schema.js'
+import { CachedPrismaPromise, delegateName, Forwarding, type ModelContext } from './prisma-promise.js'
+import { runTransaction, type Begin } from './transaction.js'
+
+/** Added to the arguments of every cached read method. */
+export interface CacheArgs {
+  cacheStrategy?: CacheStrategy
+}
+
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+])
+
+type Client = { $transaction: Begin }
+
+/**
+ * The Prisma glue. Reads are `model` overrides rather than a `query` hook: Prisma's query-extension
+ * machinery costs ~16 µs per call before a hook can answer, an override of the same method ~1 µs
+ * (DESIGN.md, "Measured facts"). Writes and raw SQL go through `query` hooks, where that cost is noise.
+ */
+export function withCache(options?: CacheOptions) {
+  const resolved = resolveOptions(options)
+  return Prisma.defineExtension((client) => {
+    const base = client as unknown as Record<string, Record<string, (args: unknown) => PromiseLike<unknown>>>
+    const cache = new TieredCache(resolved, new SchemaFacts(client), (model) => ({
+      query: (operation, args) => base[delegateName(model)]![operation]!(args),
+    }))
+    const { reads, invalidator, transactions } = cache
+    const forwarding = new Forwarding()
+
+    // Whether a model context belongs to a transaction client, asked once per context: $parent is
+    // Prisma's client proxy, and a symbol read through it costs a tenth of an L1 hit.
+    const inTransaction = new WeakMap<object, boolean>()
+    let warned = false
+    // Prisma applies a later extension's query hooks and result fields when it runs a query; a
+    // cache hit runs none, so they cannot apply to cached reads.
+    const warnStacked = () => {
+      if (warned) return
+      warned = true
+      resolved.logger?.warn(
+        {},
+        'prisma-tiered-cache: extensions are applied on top of withCache(); their query hooks and result fields do not apply to cached reads. Apply withCache() last.',
+      )
+    }
+    function read(operation: string) {
+      return function (this: unknown, args?: unknown) {
+        const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+        // our own read's query, back here because extensions were applied on top of this one
+        if (forwarding.active) {
+          warnStacked()
+          return ctx.$parent[delegateName(ctx.$name)]![operation]!(args)
+        }
+        let transactional = inTransaction.get(ctx)
+        if (transactional === undefined) inTransaction.set(ctx, (transactional = isTransactionClient(ctx.$parent)))
+        return new CachedPrismaPromise(reads, forwarding, ctx, operation, args, transactional)
+      }
+    }
+
+    return client.$extends({
+      name: 'prisma-tiered-cache',
+      model: {
+        $allModels: {
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>) {
+            return read('findUnique').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          },
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>) {
+            return read('findUniqueOrThrow').call(this, args) as Prisma.PrismaPromise<
+              Prisma.Result<T, A, 'findUniqueOrThrow'>
+            >
+          },
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>) {
+            return read('findFirst').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          },
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>) {
+            return read('findFirstOrThrow').call(this, args) as Prisma.PrismaPromise<
+              Prisma.Result<T, A, 'findFirstOrThrow'>
+            >
+          },
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>) {
+            return read('findMany').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+          },
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>) {
+            return read('count').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+          },
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>) {
+            return read('aggregate').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+          },
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>) {
+            return read('groupBy').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+          },
+        },
+      },
+      query: {
+        $allModels: {
+          $allOperations({ model, operation, args, query }) {
+            if (WRITES.has(operation)) return invalidator.write(model, operation, args, () => query(args))
+            // reads reach this hook only where the overrides do not apply (a transaction client):
+            // they run uncached, without our argument, which Prisma would reject
+            reads.bypassed(model, operation, 'transaction')
+            return query(withoutStrategy(args) as typeof args)
+          },
+        },
+        $executeRaw({ args, query }) {
+          return invalidator.writeRaw(() => query(args))
+        },
+        $executeRawUnsafe({ args, query }) {
+          return invalidator.writeRaw(() => query(args))
+        },
+        // never cached; a writing one (`UPDATE … RETURNING`) invalidates only what `affecting()` names
+        $queryRaw({ args, query }) {
+          return invalidator.queryRaw(() => query(args))
+        },
+        $queryRawUnsafe({ args, query }) {
+          return invalidator.queryRaw(() => query(args))
+        },
+      },
+      // Typed as `$cache` alone: a `$transaction` in the client component would replace Prisma's
+      // own, fully typed signature with ours, and transaction callbacks would lose their types.
+      client: {
+        $cache: cache.api,
+        $transaction: function (this: Client, ...args: unknown[]) {
+          // The method of the client we extend (Prisma's own, normally), called on the client we
+          // were called on, so its transaction client keeps every extension. Not `$parent`: with
+          // extensions applied on top of ours, that client still has this override (see Forwarding in prisma-promise.ts).
+          const begin = (...a: unknown[]) => (client as unknown as Client).$transaction.apply(this, a)
+          return runTransaction(transactions, invalidator, begin, args, isTransactionClient(this))
+        },
+      } as { $cache: CacheApi },
+    })
+  })
+}

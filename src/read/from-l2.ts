@@ -1,0 +1,42 @@
+import type { L2Lookup } from '../tiers/l2.js'
+import { decoded } from './decoded.js'
+import { sameValues, type ReadParts } from './parts.js'
+import type { Refresher } from './refresh.js'
+import type { ReadRequest } from './request.js'
+import type { EntryStore } from './store.js'
+
+/** Answers from an L2 lookup, counting the answer and backfilling L1. */
+export class L2Answers {
+  constructor(
+    private readonly parts: ReadParts,
+    private readonly store: EntryStore,
+    private readonly refresher: Refresher,
+  ) {}
+
+  /**
+   * A valid L2 entry: fresh, or stale within its swr window (then refreshed in the background).
+   * A value another process computed while this read `waited` for it counts as coalesced.
+   */
+  serve(read: ReadRequest, lookup: L2Lookup, waited: boolean): { value: unknown } | undefined {
+    const entry = lookup.entry
+    if (entry === undefined || !sameValues(entry.seen, lookup.generations)) return undefined
+    const now = this.parts.options.now()
+    const staleUntil = entry.freshUntil + read.policy.swrMs
+    if (staleUntil <= now) return undefined
+    const result = decoded(entry.bytes)
+    if (result === undefined) return undefined
+    const fresh = entry.freshUntil > now
+    if (waited) read.stats.coalesced++
+    else if (fresh) {
+      read.stats.hitsL2++
+      if (read.queryShape !== undefined) read.queryShape.hits++
+      this.parts.events.hit(read.model, read.operation, 'l2', read.args)
+    } else {
+      read.stats.stale++
+      this.parts.events.stale(read.model, read.operation, 'l2', read.args)
+    }
+    if (!fresh) this.refresher.refresh(read)
+    this.store.fillL1(read, result.value, entry.bytes.length, entry.freshUntil, lookup.generations)
+    return result
+  }
+}

@@ -1,0 +1,28 @@
+import type { ResolvedOptions } from '../config/resolve.js'
+import type { Events } from '../metrics/events.js'
+import type { Metrics } from '../metrics/metrics.js'
+import type { L1 } from '../tiers/l1.js'
+import type { L2 } from '../tiers/l2.js'
+
+/** What every step of the read path shares, wired once by the composition root (cache/tiered-cache.ts). */
+export interface ReadParts {
+  readonly options: ResolvedOptions
+  readonly metrics: Metrics
+  readonly events: Events
+  readonly l1: L1 | undefined
+  readonly l2: L2 | undefined
+  /** `l1.consistency: 'strict'`: no L1 answer before Redis's counters confirm it. */
+  readonly strict: boolean
+  /**
+   * This process's counters hear of every write: without Redis (one process), or through the bus
+   * (within its documented delay). With L2 only, or strict L1, another process's write moves only
+   * Redis's counters.
+   */
+  readonly localCountersAuthoritative: boolean
+}
+
+export function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

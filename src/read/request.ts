@@ -1,0 +1,83 @@
+import type { EntryPolicy } from '../config/policy.js'
+import type { ResolvedOptions } from '../config/resolve.js'
+import { readCounters } from '../invalidation/read-dependencies.js'
+import type { Generations } from '../invalidation/generations.js'
+import { readKey } from '../keys/canonical.js'
+import type { Generation } from '../keys/names.js'
+import type { Metrics } from '../metrics/metrics.js'
+import type { OperationStats, ShapeStats } from '../metrics/state.js'
+import type { SchemaFacts } from '../schema/schema.js'
+
+/** Runs the real Prisma query for a read, with `cacheStrategy` already stripped. */
+export interface QueryRunner {
+  query(operation: string, args: unknown): PromiseLike<unknown>
+}
+
+/** The `OrThrow` variants share their entries with the plain ones: a `null` is a `null`. */
+export const KEY_OPERATION: Readonly<Record<string, string>> = {
+  findUniqueOrThrow: 'findUnique',
+  findFirstOrThrow: 'findFirst',
+}
+
+/** What a read that left the L1 path is: built once, then passed to every step of the miss, refresh and batch paths. */
+export interface ReadRequest {
+  readonly model: string
+  /** What the caller called (`findUniqueOrThrow`)… */
+  readonly operation: string
+  /** …and what is cached and queried for it (`findUnique`). */
+  readonly keyOperation: string
+  /** The L1 key (L2 hashes it): canonical arguments, tags, partition. */
+  readonly key: string
+  readonly args: unknown
+  readonly policy: EntryPolicy
+  readonly run: QueryRunner
+  /** The counters it depends on, target model first… */
+  readonly deps: readonly Generation[]
+  /** …and their local values before anything was read. */
+  readonly seen: readonly number[]
+  readonly stats: OperationStats
+  /** Metrics' argument shape it counts toward (time saved, slow queries). */
+  readonly queryShape: ShapeStats | undefined
+  /** A stale entry's refresh: nobody waits for it. */
+  readonly background: boolean
+}
+
+export type ReadStart = Pick<ReadRequest, 'model' | 'operation' | 'keyOperation' | 'key' | 'args' | 'policy' | 'run' | 'stats'>
+
+/** Builds keys and read requests: what tells entries apart, and what a read depends on. */
+export class ReadRequests {
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly schema: SchemaFacts,
+    private readonly generations: Generations,
+    private readonly metrics: Metrics,
+  ) {}
+
+  key(model: string, keyOperation: string, args: unknown, policy: EntryPolicy): string {
+    return `${readKey(model, keyOperation, args)}${this.keyContext(policy)}`
+  }
+
+  /** What besides the arguments tells entries apart: the cacheStrategy tags and the caller's partition. */
+  keyContext(policy: EntryPolicy): string {
+    const partition = this.options.partition?.()
+    const tags = policy.tags.length === 0 ? '' : `#${JSON.stringify([...policy.tags].sort())}`
+    return partition === undefined || partition === null ? tags : `${tags}@${JSON.stringify(partition)}`
+  }
+
+  /** Snapshots the read's counters now: anything bumped from here on keeps its result out of the cache. */
+  build(start: ReadStart, background = false): ReadRequest {
+    const deps = readCounters(this.schema, this.generations, start.model, start.args, start.policy.tags)
+    const queryShape = this.metrics.shape(start.stats, start.args)
+    return { ...start, deps, seen: deps.map((gen) => gen.value), queryShape, background }
+  }
+}
+
+/** The caller's answer: a cached `null` for an `OrThrow` read lets Prisma throw its own error (or find the row now). */
+export function answer(read: ReadRequest, value: unknown): unknown {
+  return answerOf(value, read.operation, read.keyOperation, read.args, read.run)
+}
+
+/** `answer` for the L1 hit path, which builds no request object. */
+export function answerOf(value: unknown, operation: string, keyOperation: string, args: unknown, run: QueryRunner): unknown {
+  return value === null && keyOperation !== operation ? run.query(operation, args) : value
+}

@@ -1,0 +1,62 @@
+import { encodeResult } from '../codec/codec.js'
+import { copierFor } from '../codec/copier.js'
+import { describe, type ResultShape } from '../codec/result-shape.js'
+import type { Lease } from '../stampede/lease.js'
+import { unchanged } from '../tiers/l1.js'
+import type { L2Lookup } from '../tiers/l2.js'
+import type { ReadParts } from './parts.js'
+import type { ReadRequest } from './request.js'
+
+/** Database answers into the tiers: L1 always (where the counters allow), L2 when Redis's counters were read. */
+export class EntryStore {
+  constructor(private readonly parts: ReadParts) {}
+
+  /** Queries the database and keeps the result where the generations allow. */
+  async queryAndStore(read: ReadRequest, lookup: L2Lookup | undefined, entryKey?: string, lease?: Lease): Promise<unknown> {
+    const { metrics, events } = this.parts
+    const started = metrics.clock()
+    const value = await read.run.query(read.keyOperation, read.args)
+    const ms = metrics.clock() - started
+    metrics.recordQuery(read.stats, read.queryShape, ms)
+    if (!read.background) events.miss(read.model, read.operation, read.args, ms)
+    await this.store(read, value, lookup, entryKey, lease)
+    return value
+  }
+
+  /** Stores a database answer in L1 and, when `lookup` gave Redis's generations, in L2. */
+  async store(read: ReadRequest, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined, lease?: Lease): Promise<void> {
+    const { options, l2 } = this.parts
+    const resultShape = describe(value)
+    const bytes = encodeResult(value, resultShape)
+    const freshUntil = options.now() + read.policy.ttlMs
+    this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations, resultShape)
+    if (lookup !== undefined && entryKey !== undefined) {
+      const ttlMs = read.policy.ttlMs + read.policy.swrMs
+      await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats, lease?.token)
+      lease?.handedBack() // the store script released it
+    }
+  }
+
+  /**
+   * Keeps a copy in L1 only if no local counter moved since the read began: a write that bumped
+   * one while the query ran may have committed after the database read our rows.
+   */
+  fillL1(read: ReadRequest, value: unknown, size: number, freshUntil: number, remote: string[] | undefined, resultShape?: ResultShape): void {
+    const { l1, strict, options } = this.parts
+    if (l1 === undefined || !unchanged(read.deps, read.seen)) return
+    if (strict && remote === undefined) return // nothing to check a strict hit against
+    const capped = Math.min(freshUntil, options.now() + l1.ttlCapMs)
+    const copy = copierFor(value, resultShape)
+    l1.set(read.key, {
+      value: copy(value),
+      copy,
+      size,
+      freshUntil: capped,
+      staleUntil: capped === freshUntil ? freshUntil + read.policy.swrMs : capped,
+      deps: read.deps,
+      seen: read.seen,
+      remote: strict ? remote : undefined,
+      queryShape: read.queryShape,
+    })
+  }
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs'
+import type { Cluster, Redis } from 'ioredis'
+
+/**
+ * The Lua scripts of src/tiers/lua/, registered once per client with `defineCommand` under
+ * version-suffixed names (ioredis then sends EVALSHA, and the script text only on NOSCRIPT), each
+ * behind a typed wrapper so that no caller builds KEYS/ARGV by hand. File names say how many keys
+ * a script takes: `<name>-<numberOfKeys>.lua`.
+ */
+const VERSION = 'v1'
+const SCRIPTS = {
+  generation: 'generation-1',
+  bump: 'bump-1',
+  store: 'store-3',
+  lease: 'lease-2',
+  release: 'release-1',
+  renew: 'renew-1',
+} as const
+
+type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
+
+export interface Scripts {
+  /** Current value of a generation counter, created at `initial` when missing. */
+  generation(key: string, initial: string): Promise<string>
+  /** Moves a counter on (or creates it at `initial`); returns the new value. */
+  bump(key: string, initial: string): Promise<string>
+  /**
+   * Stores `entry` if the generation at `generationKey` is still `seen` (true when stored), and
+   * releases the lease `token` holds (`''`: none).
+   */
+  store(entryKey: string, generationKey: string, leaseKey: string, seen: string, entry: Buffer, ttlMs: number, token: string): Promise<boolean>
+  /** Takes a lease with `token` if free; also says whether the entry exists now. */
+  lease(leaseKey: string, entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean }>
+  /** Deletes a lease if `token` still holds it. */
+  release(leaseKey: string, token: string): Promise<boolean>
+  /** Extends a lease if `token` still holds it. */
+  renew(leaseKey: string, token: string, ttlMs: number): Promise<boolean>
+}
+
+export function registerScripts(redis: Redis | Cluster): Scripts {
+  const commands = redis as unknown as Record<string, Command>
+  for (const file of Object.values(SCRIPTS)) {
+    const name = commandName(file)
+    if (typeof commands[name] === 'function') continue
+    const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
+    redis.defineCommand(name, { numberOfKeys: Number(/-(\d+)$/.exec(file)![1]), lua })
+  }
+  // looked up at each call, not bound once: tests (and tracing wrappers) can wrap a command
+  const call = (file: string) => (...args: Array<string | Buffer | number>) => commands[commandName(file)]!.apply(redis, args)
+  const generation = call(SCRIPTS.generation)
+  const bump = call(SCRIPTS.bump)
+  const store = call(SCRIPTS.store)
+  const lease = call(SCRIPTS.lease)
+  const release = call(SCRIPTS.release)
+  const renew = call(SCRIPTS.renew)
+  return {
+    generation: async (key, initial) => String(await generation(key, initial)),
+    bump: async (key, initial) => String(await bump(key, initial)),
+    store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
+      (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
+    lease: async (leaseKey, entryKey, token, ttlMs) => {
+      const [taken, exists] = (await lease(leaseKey, entryKey, token, ttlMs)) as [number, number]
+      return { taken: taken === 1, entryExists: exists === 1 }
+    },
+    release: async (leaseKey, token) => (await release(leaseKey, token)) === 1,
+    renew: async (leaseKey, token, ttlMs) => (await renew(leaseKey, token, ttlMs)) === 1,
+  }
+}
+
+function commandName(file: string): string {
+  return `ptc_${file.replace(/-\d+$/, '')}_${VERSION}`
+}
