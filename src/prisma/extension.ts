@@ -2,7 +2,6 @@ import { Prisma } from '@prisma/client/extension'
 import type { CacheApi } from '../cache/api.js'
 import { TieredCache } from '../cache/tiered-cache.js'
 import type { CacheOptions, CacheStrategy } from '../config/options.js'
-import { withoutStrategy } from '../config/policy.js'
 import { resolveOptions } from '../config/resolve.js'
 import { isTransactionClient } from '../schema/prisma-internals.js'
 import { SchemaFacts } from '../schema/schema.js'
@@ -43,8 +42,15 @@ export function withCache(options?: CacheOptions) {
     const { reads, invalidator, transactions } = cache
     const forwarding = new Forwarding()
 
-    // Whether a model context belongs to a transaction client, asked once per context: $parent is
-    // Prisma's client proxy, and a symbol read through it costs a tenth of an L1 hit.
+    // How a read knows it is inside a transaction: the three mechanisms that remain, each proven
+    // necessary by a test that fails without it (test/invalidation/invalidation.test.ts):
+    // 1. the transaction client's own mark, read here once per model context ($parent is Prisma's
+    //    proxy, and a symbol read through it costs a tenth of an L1 hit): "a transaction client
+    //    used where the async context is lost";
+    // 2. the AsyncLocalStorage scope of our $transaction wrapper (invalidation/transactions.ts),
+    //    for reads through the outer client inside a callback and for the commit-time bump of the
+    //    callback's writes: "interactive commit…", metrics' "counts every read of a known workload";
+    // 3. `requestTransaction` on the read's promise, for array transactions: "array $transaction…".
     const inTransaction = new WeakMap<object, boolean>()
     let warned = false
     // Prisma applies a later extension's query hooks and result fields when it runs a query; a
@@ -108,11 +114,8 @@ export function withCache(options?: CacheOptions) {
       query: {
         $allModels: {
           $allOperations({ model, operation, args, query }) {
-            if (WRITES.has(operation)) return invalidator.write(model, operation, args, () => query(args))
-            // reads reach this hook only where the overrides do not apply (a transaction client):
-            // they run uncached, without our argument, which Prisma would reject
-            reads.bypassed(model, operation, 'transaction')
-            return query(withoutStrategy(args) as typeof args)
+            // reads never pass here: the model overrides answer them, and their own queries run on $parent
+            return WRITES.has(operation) ? invalidator.write(model, operation, args, () => query(args)) : query(args)
           },
         },
         $executeRaw({ args, query }) {

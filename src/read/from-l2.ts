@@ -1,6 +1,6 @@
 import type { L2Lookup } from '../tiers/l2.js'
 import { decoded } from './decoded.js'
-import { sameValues, type ReadParts } from './parts.js'
+import { countAnswer, sameValues, type ReadParts } from './parts.js'
 import type { Refresher } from './refresh.js'
 import type { ReadRequest } from './request.js'
 import type { EntryStore } from './store.js'
@@ -27,14 +27,7 @@ export class L2Answers {
     if (result === undefined) return undefined
     const fresh = entry.freshUntil > now
     if (waited) read.stats.coalesced++
-    else if (fresh) {
-      read.stats.hitsL2++
-      if (read.queryShape !== undefined) read.queryShape.hits++
-      this.parts.events.hit(read.model, read.operation, 'l2', read.args)
-    } else {
-      read.stats.stale++
-      this.parts.events.stale(read.model, read.operation, 'l2', read.args)
-    }
+    else countAnswer(this.parts, read, 'l2', fresh, read.queryShape)
     if (!fresh) this.refresher.refresh(read)
     this.store.fillL1(read, result.value, entry.bytes.length, entry.freshUntil, lookup.generations)
     return result

@@ -7,7 +7,7 @@ import type { OperationStats } from '../metrics/state.js'
 import { isCurrent, type L1Entry } from '../tiers/l1.js'
 import type { BatchPath } from './batch.js'
 import type { MissPath } from './miss.js'
-import { sameValues, type ReadParts } from './parts.js'
+import { countAnswer, sameValues, type ReadParts } from './parts.js'
 import type { Refresher } from './refresh.js'
 import { answer, answerOf, KEY_OPERATION, type QueryRunner, type ReadRequest, type ReadRequests } from './request.js'
 
@@ -88,15 +88,9 @@ export class ReadPath {
   private async strictHit(entry: L1Entry, read: ReadRequest): Promise<unknown> {
     const current = entry.remote && (await this.parts.l2!.generations(entry.deps.map((gen) => gen.name)))
     if (current === undefined || !sameValues(current, entry.remote!)) return this.misses.miss(read)
-    if (entry.freshUntil > this.parts.options.now()) {
-      read.stats.hitsL1++
-      if (entry.queryShape !== undefined) entry.queryShape.hits++
-      this.parts.events.hit(read.model, read.operation, 'l1', read.args)
-    } else {
-      read.stats.stale++
-      this.parts.events.stale(read.model, read.operation, 'l1', read.args)
-      this.refresher.refresh(read)
-    }
+    const fresh = entry.freshUntil > this.parts.options.now()
+    countAnswer(this.parts, read, 'l1', fresh, entry.queryShape)
+    if (!fresh) this.refresher.refresh(read)
     return answer(read, entry.copy(entry.value))
   }
 

@@ -3,6 +3,7 @@
 // _count, transactions, raw SQL). Every check follows one pattern: fill the cache, prove the next
 // read is a hit, write through the cached client, then prove the read returns the database's new
 // answer (read from the plain client), and that the answer did change.
+import { AsyncResource } from 'node:async_hooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
@@ -595,6 +596,24 @@ describe.each(tiers)('$name', (tier) => {
       expect(after).toEqual(before)
       // and the cache still works: a repeated read is a hit
       await fill(prisma, reads)
+    })
+
+    it('a transaction client used where the async context is lost still bypasses the cache, and caches nothing it read', async () => {
+      // Libraries that pool callbacks (or emit from elsewhere) drop AsyncLocalStorage: then only
+      // the transaction client's own mark (prisma-internals.ts, isTransactionClient) tells.
+      const reads = postReads(s)
+      const before = await fill(prisma, reads)
+      const outside = new AsyncResource('outside-the-transaction')
+      const rolledBack = new Error('roll back')
+      await expect(
+        prisma.$transaction(async (tx) => {
+          await tx.post.create({ data: { title: 'Never committed', authorId: s.ann } })
+          const count = await outside.runInAsyncScope(() => tx.post.count().then((n) => n))
+          expect(count, "the transaction's own write").toBe(4)
+          throw rolledBack
+        }),
+      ).rejects.toBe(rolledBack)
+      expect(await expectCurrent(prisma, reads)).toEqual(before)
     })
 
     it('nested tx.$transaction: the inner writes are seen once the outer transaction commits', async () => {
