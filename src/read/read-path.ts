@@ -17,6 +17,13 @@ import { answer, answerOf, KEY_OPERATION, type QueryRunner, type ReadRequest, ty
  * builds a ReadRequest once and leaves for the miss or batch path.
  */
 export class ReadPath {
+  // the parts the L1 hit touches, one property read away instead of two
+  private readonly l1: ReadParts['l1']
+  private readonly metrics: ReadParts['metrics']
+  private readonly events: ReadParts['events']
+  private readonly now: () => number
+  private readonly strict: boolean
+
   constructor(
     private readonly parts: ReadParts,
     private readonly policy: Policy,
@@ -25,7 +32,13 @@ export class ReadPath {
     private readonly misses: MissPath,
     private readonly batches: BatchPath,
     private readonly refresher: Refresher,
-  ) {}
+  ) {
+    this.l1 = parts.l1
+    this.metrics = parts.metrics
+    this.events = parts.events
+    this.now = parts.options.now
+    this.strict = parts.strict
+  }
 
   /** Serves a read: a value on an L1 hit, otherwise a promise. */
   read(model: string, operation: string, rawArgs: unknown, run: QueryRunner, inTransaction: boolean): unknown {
@@ -41,27 +54,27 @@ export class ReadPath {
       this.bypassed(model, operation, policy)
       return run.query(operation, args)
     }
-    const { metrics, events, options } = this.parts
+    const { metrics, events } = this
     const started = metrics.sample()
     const keyOperation = KEY_OPERATION[operation] ?? operation
     const key = this.requests.key(model, keyOperation, args, policy)
-    const entry = this.parts.l1?.get(key)
+    const entry = this.l1?.get(key)
     if (entry !== undefined && isCurrent(entry)) {
-      const now = options.now()
+      const now = this.now()
       // strict: no L1 answer, fresh or stale, before Redis's counters confirm it
-      if (entry.staleUntil > now && this.parts.strict) {
-        const stats = statsOf(entry, this.parts, model, operation)
+      if (entry.staleUntil > now && this.strict) {
+        const stats = statsOf(entry, metrics, model, operation)
         return this.strictHit(entry, this.requests.build({ model, operation, keyOperation, key, args, policy, run, stats }))
       }
       if (entry.freshUntil > now) {
-        const stats = statsOf(entry, this.parts, model, operation)
+        const stats = statsOf(entry, metrics, model, operation)
         stats.hitsL1++
         if (entry.queryShape !== undefined) entry.queryShape.hits++
         events.hit(model, operation, 'l1', args)
         return this.timedL1(answerOf(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
       if (entry.staleUntil > now) {
-        const stats = statsOf(entry, this.parts, model, operation)
+        const stats = statsOf(entry, metrics, model, operation)
         stats.stale++
         events.stale(model, operation, 'l1', args)
         this.refresher.refresh(this.requests.build({ model, operation, keyOperation, key, args, policy, run, stats }))
@@ -75,12 +88,12 @@ export class ReadPath {
 
   /** Counts a read that skips the cache; also called for reads that never reach `read()` (transactions). */
   bypassed(model: string, operation: string, reason: BypassReason): void {
-    this.parts.metrics.for(model, operation).bypasses[reason]++
+    this.metrics.for(model, operation).bypasses[reason]++
   }
 
   /** Records the L1 answer time of a sampled read (`started` is -1 for the others). */
   private timedL1(value: unknown, stats: OperationStats, started: number): unknown {
-    if (started >= 0) this.parts.metrics.recordL1(stats, started)
+    if (started >= 0) this.metrics.recordL1(stats, started)
     return value
   }
 
@@ -115,7 +128,7 @@ export class ReadPath {
  * The counters an L1 hit counts in: those its entry's query shape points at, no lookup (an
  * `OrThrow` read of an entry its plain variant filled looks its own up).
  */
-function statsOf(entry: L1Entry, parts: ReadParts, model: string, operation: string): OperationStats {
+function statsOf(entry: L1Entry, metrics: ReadParts['metrics'], model: string, operation: string): OperationStats {
   const shape = entry.queryShape
-  return shape !== undefined && shape.stats.operation === operation ? shape.stats : parts.metrics.for(model, operation)
+  return shape !== undefined && shape.stats.operation === operation ? shape.stats : metrics.for(model, operation)
 }
