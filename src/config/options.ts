@@ -80,6 +80,13 @@ export interface CacheOptions {
   /** The L2 tier: your ioredis client (standalone, Sentinel or Cluster). Without it, L1 only. */
   redis?: Redis | Cluster
   /**
+   * How narrow a write's invalidation is. `'row'`: a write drops the cached reads whose rows or
+   * lists it can change (equality keys of the written rows, the fields it assigns). `'model'`:
+   * every write drops every cached read of the models it touches (coarser, fewer counters).
+   * @default 'row'
+   */
+  invalidation?: 'row' | 'model'
+  /**
    * For applications where the same arguments return different rows per caller (row-level
    * security, a per-tenant schema): a value, typically read from AsyncLocalStorage, that becomes
    * part of every key. Reads whose partition is `undefined` share entries.

@@ -12,6 +12,7 @@ export interface ResolvedModelPolicy {
 
 export interface ResolvedOptions {
   namespace: string
+  invalidation: 'row' | 'model'
   redis: Redis | Cluster | undefined
   partition: CacheOptions['partition']
   redisTimeoutMs: number
@@ -54,6 +55,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   }
   return {
     namespace,
+    invalidation: oneOf('invalidation', options.invalidation, ['row', 'model'] as const, 'row'),
     redis: options.redis,
     partition: options.partition,
     redisTimeoutMs: positive('redisTimeoutMs', options.redisTimeoutMs, 250),
@@ -179,4 +181,12 @@ export function seconds(path: string, value: unknown): number | undefined {
     throw new CacheConfigError(path, `must be a non-negative number of seconds, got ${String(value)}`)
   }
   return Math.round(value * 1000)
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new CacheConfigError(path, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`)
+  }
+  return value as T
 }
