@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 const clusterSuite = [
   'test/tiers/l2.test.ts',
   'test/invalidation/invalidation.test.ts',
+  'test/invalidation/fine-grained.test.ts',
   'test/invalidation/interleaving.test.ts',
   'test/invalidation/write-rules.test.ts',
   'test/read/partition.test.ts',

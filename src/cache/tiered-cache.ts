@@ -71,7 +71,7 @@ export class TieredCache {
         onError,
         onBreakerChange: (state) => metrics.breakerChanged(state),
       })
-      l2 = new L2(options.redis, keys, guard)
+      l2 = new L2(options.redis, keys, guard, counterTtlMs(options))
       if (l1 !== undefined) bus = this.openBus(keys.busChannel, l1, metrics, events)
       outbox = new Outbox(l2, { redis: options.redis, logger: options.logger, onError, publish: bus && ((names) => bus!.publish(names)) })
       l2.waitFor(outbox)
@@ -79,7 +79,7 @@ export class TieredCache {
 
     const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (bus !== undefined && !strict) }
     const requests = new ReadRequests(options, schema, this.generations, metrics)
-    const store = new EntryStore(parts)
+    const store = new EntryStore(parts, requests)
     const refresher = new Refresher(parts, requests, store)
     const fromL2 = new L2Answers(parts, store, refresher)
     const misses = new MissPath(parts, store, fromL2)
@@ -87,6 +87,7 @@ export class TieredCache {
     this.reads = new ReadPath(parts, new Policy(options), this.transactions, requests, misses, batches, refresher)
     this.invalidator = new Invalidator({
       schema,
+      granularity: options.invalidation,
       generations: this.generations,
       rules,
       metrics,
@@ -118,7 +119,7 @@ export class TieredCache {
     l1.ttlCapMs = degradedTtlMs // until subscribed, we may miss other processes' writes
     const bus = new Bus(redis, channel, {
       onBumped: (names, delayMs) => {
-        for (const name of names) this.generations.bump(this.generations.get(name))
+        for (const name of names) this.generations.bumpName(name)
         // not counted as invalidations: the writer counts its writes, and each arrives here as two bumps
         events.invalidate('remote', names)
         metrics.busDelay(delayMs)
@@ -137,4 +138,15 @@ export class TieredCache {
     redis.once('end', () => bus.close())
     return bus
   }
+}
+
+/**
+ * Per-value counters outlive every entry that can record them: twice the longest ttl + swr of any
+ * policy, at least a day. An entry with a longer per-call ttl outliving its counter only turns
+ * into a miss (a missing counter reads as unknown).
+ */
+function counterTtlMs(options: ResolvedOptions): number {
+  let longest = options.defaults.ttlMs + options.defaults.swrMs
+  for (const policy of options.models.values()) if (policy !== false) longest = Math.max(longest, policy.ttlMs + policy.swrMs)
+  return Math.max(2 * longest, 24 * 60 * 60 * 1000)
 }

@@ -120,6 +120,13 @@ export interface CacheOptions {
     leaseMs?: number
     /** How long others wait for that value before querying themselves. @default leaseMs * 2 */
     waitMs?: number
+    /**
+     * Milliseconds: a miss whose query shape has measured faster than this (mean of at least 3
+     * queries) skips the cross-process lease, one Redis round trip: a stampede of a fast query
+     * costs one query per process at most (single flight covers each process). `0`: always lease.
+     * @default 5
+     */
+    leaseAboveMs?: number
   }
   /** Applied to every model without its own policy. */
   defaults?: { ttl?: number; swr?: number }

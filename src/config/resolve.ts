@@ -18,7 +18,7 @@ export interface ResolvedOptions {
   redisTimeoutMs: number
   breaker: { failures: number; cooldownMs: number }
   l1: { maxBytes: number; maxEntryBytes: number; consistency: 'bus' | 'strict'; degradedTtlMs: number } | false
-  stampede: { leaseMs: number; waitMs: number }
+  stampede: { leaseMs: number; waitMs: number; leaseAboveMs: number }
   defaults: ResolvedModelPolicy
   models: ReadonlyMap<string, ResolvedModelPolicy | false>
   logger: CacheLogger | undefined
@@ -126,7 +126,11 @@ function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {
 
 function resolveStampede(stampede: CacheOptions['stampede']): ResolvedOptions['stampede'] {
   const leaseMs = positive('stampede.leaseMs', stampede?.leaseMs, 5000)
-  return { leaseMs, waitMs: positive('stampede.waitMs', stampede?.waitMs, leaseMs * 2) }
+  return {
+    leaseMs,
+    waitMs: positive('stampede.waitMs', stampede?.waitMs, leaseMs * 2),
+    leaseAboveMs: stampede?.leaseAboveMs === undefined ? 5 : nonNegative('stampede.leaseAboveMs', stampede.leaseAboveMs),
+  }
 }
 
 function resolvePolicy(

@@ -4,11 +4,11 @@ import { ALL, modelCounter, tagCounter, type CounterName } from '../keys/names.j
 import type { Events } from '../metrics/events.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { SchemaFacts } from '../schema/schema.js'
-import { affectedModels } from './affected-models.js'
 import type { Generations } from './generations.js'
 import type { Outbox } from './outbox.js'
 import type { Transactions } from './transactions.js'
 import type { WriteRuleSet } from './write-rules.js'
+import { coarse, planWrite } from './write-keys.js'
 
 export interface InvalidateRequest {
   tags?: readonly string[]
@@ -17,6 +17,8 @@ export interface InvalidateRequest {
 
 export interface InvalidatorParts {
   schema: SchemaFacts
+  /** How narrow a write's invalidation is (`invalidation` option). */
+  granularity: 'row' | 'model'
   generations: Generations
   rules: WriteRuleSet
   metrics: Metrics
@@ -52,24 +54,28 @@ export class Invalidator {
   /**
    * Wraps a write. Before it runs, bumps every counter it can affect that is known from its
    * arguments; after it completes (or fails: a failed statement may still have been applied by a
-   * driver that lost the reply), bumps them again plus the tags its rules compute from the result.
+   * driver that lost the reply), bumps them again plus those of the rows it returned
+   * (write-keys.ts) and the tags its rules compute from the result.
    */
-  async write<T>(model: string, operation: string, args: unknown, query: () => PromiseLike<T>): Promise<T> {
+  async write<T>(model: string, operation: string, args: unknown, query: (args: unknown) => PromiseLike<T>): Promise<T> {
     const { schema, rules } = this.parts
-    const names = new Set<CounterName>()
-    for (const m of affectedModels(schema, model, operation, args)) names.add(modelCounter(m))
+    const plan = this.parts.granularity === 'row' ? planWrite(schema, model, operation, args) : coarse(schema, model, operation, args)
+    const names = new Set<CounterName>(plan.before)
     const prior = rules.priorRead(model, operation, args)
     const priorRows = prior && ((await this.parts.findMany(model, prior)) as Array<Record<string, unknown>>)
     rules.before(model, args, names, priorRows)
     await this.bump(names)
-    let result: T | undefined
+    let raw: T | undefined
     try {
-      result = await query()
-      return result
+      raw = await query(plan.args)
     } finally {
-      rules.after(model, operation, args, result, names, (pattern) => this.dropTagPattern(pattern))
+      const after = plan.after(raw)
+      for (const name of after.names) names.add(name)
+      rules.after(model, operation, args, after.result, names, (pattern) => this.dropTagPattern(pattern))
       await this.bump(names, operation)
+      raw = after.result as T
     }
+    return raw
   }
 
   /** Raw SQL: invalidates the models named through `affecting()`, or else everything. */
@@ -127,7 +133,7 @@ export class Invalidator {
     const { generations, transactions, metrics, events, outbox } = this.parts
     const scope = transactions.current()
     for (const name of names) {
-      generations.bump(generations.get(name))
+      generations.bumpName(name)
       scope?.touched.add(name)
     }
     if (cause !== undefined) {

@@ -1,5 +1,7 @@
 import type { SchemaFacts } from '../schema/schema.js'
+import { modelCounter } from '../keys/names.js'
 import type { Generation, Generations } from './generations.js'
+import { readKeys } from './read-keys.js'
 
 /**
  * Every model whose rows can change the answer of a read: the target, and each model reached
@@ -38,10 +40,19 @@ export function walk(schema: SchemaFacts, model: string, args: unknown, found: S
 
 /**
  * The counters a read records before it queries: its target model first (the L2 store script
- * checks that one, in the entry's slot), every other model it reads, its tags, the global counter.
+ * checks that one, in the entry's slot), then what it depends on at the chosen granularity
+ * (`'model'`: every model it reads; `'row'`: read-keys.ts), its tags, the global counter.
  */
-export function readCounters(schema: SchemaFacts, generations: Generations, model: string, args: unknown, tags: readonly string[]): Generation[] {
-  const gens = readDependencies(schema, model, args).map((m) => generations.model(m))
+export function readCounters(
+  schema: SchemaFacts,
+  generations: Generations,
+  model: string,
+  args: unknown,
+  tags: readonly string[],
+  granularity: 'row' | 'model',
+): Generation[] {
+  const names = granularity === 'row' ? readKeys(schema, model, args) : readDependencies(schema, model, args).map(modelCounter)
+  const gens = names.map((name) => generations.get(name))
   for (const tag of tags) gens.push(generations.tag(tag))
   gens.push(generations.all)
   return gens

@@ -9,15 +9,18 @@ export const missEvent = (model: string, operation: string, args: unknown, durat
 export const staleEvent = (model: string, operation: string, tier: Tier, args: unknown): StaleEvent => ({ model, operation, tier, args })
 export const errorEvent = (source: ErrorEvent['source'], error: unknown, model?: string, operation?: string): ErrorEvent => ({ source, error, model, operation })
 
-/** Counter names (keys/names.ts) as an event. */
+/** Counter names (keys/names.ts) as an event: the models, tags and whether everything moved. */
 export function invalidateEvent(cause: string, names: Iterable<CounterName>): InvalidateEvent {
+  const models = new Set<string>()
   const event: InvalidateEvent = { cause, models: [], tags: [], all: false }
   for (const name of names) {
     const counter = parseCounter(name)
-    if (counter?.kind === 'model') event.models.push(counter.model)
-    else if (counter?.kind === 'tag') event.tags.push(counter.tag)
-    else if (counter?.kind === 'all') event.all = true
+    if (counter === undefined || counter.kind === 'relation') continue
+    if (counter.kind === 'tag') event.tags.push(counter.tag)
+    else if (counter.kind === 'all') event.all = true
+    else models.add(counter.model)
   }
+  event.models = [...models]
   return event
 }
 

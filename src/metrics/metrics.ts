@@ -110,16 +110,23 @@ export class Metrics {
     if (this.enabled) this.model(model).batchSizes.record(size)
   }
 
-  /** Counter names (keys/names.ts) moved by one write or invalidation, counted once each. */
+  /**
+   * Counter names (keys/names.ts) moved by one write or invalidation: each model once (whatever
+   * number of its counters moved), each tag once, the global counter once.
+   */
   invalidated(names: Iterable<CounterName>, cause: string): void {
     if (!this.enabled) return
+    const models = new Set<string>()
     for (const name of names) {
       const counter = parseCounter(name)
-      if (counter?.kind === 'model') {
-        const counts = this.model(counter.model).invalidations
-        counts.set(cause, (counts.get(cause) ?? 0) + 1)
-      } else if (counter?.kind === 'all') this.state.allInvalidations++
-      else this.state.tagInvalidations++
+      if (counter === undefined || counter.kind === 'relation') continue
+      if (counter.kind === 'all') this.state.allInvalidations++
+      else if (counter.kind === 'tag') this.state.tagInvalidations++
+      else models.add(counter.model)
+    }
+    for (const model of models) {
+      const counts = this.model(model).invalidations
+      counts.set(cause, (counts.get(cause) ?? 0) + 1)
     }
   }
 

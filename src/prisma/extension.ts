@@ -115,7 +115,7 @@ export function withCache(options?: CacheOptions) {
         $allModels: {
           $allOperations({ model, operation, args, query }) {
             // reads never pass here: the model overrides answer them, and their own queries run on $parent
-            return WRITES.has(operation) ? invalidator.write(model, operation, args, () => query(args)) : query(args)
+            return WRITES.has(operation) ? invalidator.write(model, operation, args, (sent) => query(sent as typeof args)) : query(args)
           },
         },
         $executeRaw({ args, query }) {

@@ -31,6 +31,17 @@ export class MissPath {
     return answer(read, await this.flights.run(flightKey, () => this.load(read)))
   }
 
+  /**
+   * A lease costs a round trip before the query: worth it where a stampede across processes would
+   * cost much, a query of a shape not measured yet or measured slower than `stampede.leaseAboveMs`
+   * (benchmarks/scenarios/miss-cost.ts measures a miss with and without it).
+   */
+  private worthALease(read: ReadRequest): boolean {
+    const shape = read.queryShape
+    const threshold = this.parts.options.stampede.leaseAboveMs
+    return shape === undefined || threshold === 0 || shape.queries < 3 || shape.meanNs >= threshold * 1e6
+  }
+
   /** L2, then the database under a lease so that one process computes a missing entry. */
   private async load(read: ReadRequest): Promise<unknown> {
     const { l2, metrics, options } = this.parts
@@ -50,6 +61,10 @@ export class MissPath {
     if (lookup === undefined) {
       read.stats.bypasses.redisDown++ // Redis failed, or the breaker keeps it out of the way
       return this.store.queryAndStore(read, undefined)
+    }
+    if (!this.worthALease(read)) {
+      read.stats.misses++
+      return this.store.queryAndStore(read, lookup, entryKey)
     }
     const deadline = options.now() + options.stampede.waitMs
     for (let attempt = 0; ; attempt++) {

@@ -3,7 +3,7 @@ import type { ResolvedOptions } from '../config/resolve.js'
 import { readCounters } from '../invalidation/read-dependencies.js'
 import type { Generations } from '../invalidation/generations.js'
 import { readKey } from '../keys/canonical.js'
-import type { Generation } from '../keys/names.js'
+import { eqCounter, valueText, type Generation } from '../keys/names.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { OperationStats, ShapeStats } from '../metrics/state.js'
 import type { SchemaFacts } from '../schema/schema.js'
@@ -64,12 +64,39 @@ export class ReadRequests {
     return partition === undefined || partition === null ? tags : `${tags}@${JSON.stringify(partition)}`
   }
 
+  /** Counters of the rows `value` holds, for its L1 entry (none at `'model'` granularity). */
+  resultCounters(read: ReadRequest, value: unknown): Generation[] {
+    return this.options.invalidation === 'row' ? resultCounters(this.schema, this.generations, read.model, value) : []
+  }
+
   /** Snapshots the read's counters now: anything bumped from here on keeps its result out of the cache. */
   build(start: ReadStart, background = false): ReadRequest {
-    const deps = readCounters(this.schema, this.generations, start.model, start.args, start.policy.tags)
+    const deps = readCounters(this.schema, this.generations, start.model, start.args, start.policy.tags, this.options.invalidation)
     const queryShape = this.metrics.shape(start.stats, start.args)
     return { ...start, deps, seen: deps.map((gen) => gen.value), queryShape, background }
   }
+}
+
+/**
+ * Counters of the rows a result returned (`e:` of each row's id), for L1 entries in row-level
+ * invalidation. Not needed for correctness (the counters recorded before the query already cover
+ * every change), but a write by id names them in its first bump, before it runs: other processes'
+ * L1 then drops a list holding that row when the first bus message arrives, not the second
+ * (benchmarks' mixed scenario: L1 lists keyed by author went stale within the bus window).
+ */
+export function resultCounters(schema: SchemaFacts, generations: Generations, model: string, value: unknown): Generation[] {
+  const facts = schema.model(model)
+  const id = facts?.uniques[0]
+  const field = id !== undefined && id.fields.length === 1 ? facts!.tracked.get(id.fields[0]!) : undefined
+  if (field === undefined || typeof value !== 'object' || value === null) return []
+  const rows = Array.isArray(value) ? value : [value]
+  const found: Generation[] = []
+  for (const row of rows) {
+    if (typeof row !== 'object' || row === null || !(field.name in row)) continue
+    const text = valueText(field.canonical, (row as Record<string, unknown>)[field.name])
+    if (text !== undefined) found.push(generations.get(eqCounter(model, field.name, text)))
+  }
+  return found
 }
 
 /** The caller's answer: a cached `null` for an `OrThrow` read lets Prisma throw its own error (or find the row now). */

@@ -5,11 +5,14 @@ import type { Lease } from '../stampede/lease.js'
 import { unchanged } from '../tiers/l1.js'
 import type { L2Lookup } from '../tiers/l2.js'
 import type { ReadParts } from './parts.js'
-import type { ReadRequest } from './request.js'
+import type { ReadRequest, ReadRequests } from './request.js'
 
 /** Database answers into the tiers: L1 always (where the counters allow), L2 when Redis's counters were read. */
 export class EntryStore {
-  constructor(private readonly parts: ReadParts) {}
+  constructor(
+    private readonly parts: ReadParts,
+    private readonly requests: ReadRequests,
+  ) {}
 
   /** Queries the database and keeps the result where the generations allow. */
   async queryAndStore(read: ReadRequest, lookup: L2Lookup | undefined, entryKey?: string, lease?: Lease): Promise<unknown> {
@@ -47,14 +50,16 @@ export class EntryStore {
     if (strict && remote === undefined) return // nothing to check a strict hit against
     const capped = Math.min(freshUntil, options.now() + l1.ttlCapMs)
     const copy = copierFor(value, resultShape)
+    // strict entries are checked against Redis's values of `read.deps`, position by position
+    const rows = strict ? [] : this.requests.resultCounters(read, value)
     l1.set(read.key, {
       value: copy(value),
       copy,
       size,
       freshUntil: capped,
       staleUntil: capped === freshUntil ? freshUntil + read.policy.swrMs : capped,
-      deps: read.deps,
-      seen: read.seen,
+      deps: rows.length === 0 ? read.deps : [...read.deps, ...rows],
+      seen: rows.length === 0 ? read.seen : [...read.seen, ...rows.map((gen) => gen.value)],
       remote: strict ? remote : undefined,
       queryShape: read.queryShape,
     })

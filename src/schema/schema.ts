@@ -1,32 +1,10 @@
 import { createHash } from 'node:crypto'
-import { readDataModel, readSchemaText } from './prisma-internals.js'
+import { readDataModel, readSchemaText, type RuntimeDataModel } from './prisma-internals.js'
+import type { ForeignKey, ModelFacts, RelationFacts, ReferentialAction } from './facts.js'
+import { pairRelations, relationFacts } from './relations.js'
+import { fieldLines, trackedFields } from './tracked.js'
 
-export type ReferentialAction = 'Cascade' | 'SetNull' | 'SetDefault' | 'Restrict' | 'NoAction'
-
-/** A foreign key: `holder.fields` reference `target.references`. */
-export interface ForeignKey {
-  holder: string
-  target: string
-  fields: string[]
-  references: string[]
-  onDelete: ReferentialAction
-  onUpdate: ReferentialAction
-}
-
-/** A unique selector as `findUnique`'s `where` names it: a field, or a compound (`tenant_code`). */
-export interface UniqueKey {
-  name: string
-  fields: string[]
-}
-
-export interface ModelFacts {
-  name: string
-  scalars: ReadonlySet<string>
-  /** relation field name -> related model name */
-  relations: ReadonlyMap<string, string>
-  /** Ids and unique constraints, from the schema text (empty without it: no batching then). */
-  uniques: UniqueKey[]
-}
+export type { ForeignKey, ModelFacts, ReferentialAction, RelationFacts, RelationSide, TrackedField, UniqueKey } from './facts.js'
 
 /**
  * What the cache needs to know of the user's schema: models, their relation fields, and the
@@ -42,18 +20,37 @@ export class SchemaFacts {
   readonly hash: string
 
   constructor(client: unknown) {
-    for (const [name, model] of Object.entries(readDataModel(client).models)) {
+    const dataModel = readDataModel(client)
+    for (const [name, model] of Object.entries(dataModel.models)) {
       const scalars = new Set<string>()
       const relations = new Map<string, string>()
       for (const field of model.fields) {
         if (field.kind === 'object') relations.set(field.name, field.type)
         else scalars.add(field.name)
       }
-      this.models.set(name, { name, scalars, relations, uniques: [] })
+      this.models.set(name, { name, scalars, relations, relationFacts: new Map(), uniques: [], tracked: new Map(), updatedAt: [] })
     }
     const text = readSchemaText(client)
     if (text !== undefined) parseUniques(text, this.models)
-    this.foreignKeys = text === undefined ? null : parseForeignKeys(text, this.models)
+    this.foreignKeys = text === undefined ? null : parseForeignKeys(text, this.models, dataModel)
+    const lines = text === undefined ? undefined : fieldLines(text)
+    for (const [name, model] of Object.entries(dataModel.models)) {
+      const facts = this.models.get(name)!
+      const declared = lines?.get(name)
+      for (const field of model.fields) {
+        if (field.kind !== 'object' || field.relationName === undefined) continue
+        const list = declared?.get(field.name)?.list ?? false
+        ;(facts.relationFacts as Map<string, RelationFacts>).set(
+          field.name,
+          relationFacts(facts, { name: field.name, type: field.type, relationName: field.relationName, list }, this.foreignKeys),
+        )
+      }
+      if (text === undefined) continue
+      const { tracked, updatedAt } = trackedFields(facts, model.fields, declared!, this.foreignKeys!, providerOf(text))
+      facts.tracked = tracked
+      facts.updatedAt = updatedAt
+    }
+    pairRelations(this.models)
     this.hash = createHash('sha1')
       .update(text ?? JSON.stringify([...this.models.values()].map((m) => [m.name, [...m.scalars], [...m.relations]])))
       .digest('hex')
@@ -68,17 +65,20 @@ export class SchemaFacts {
 const MODEL_BLOCK = /^model\s+(\w+)\s*\{([\s\S]*?)^\}/gm
 const RELATION_FIELD = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?\s+.*@relation\(([^)]*)\)/
 
-function parseForeignKeys(schema: string, models: ReadonlyMap<string, ModelFacts>): ForeignKey[] {
+function parseForeignKeys(schema: string, models: ReadonlyMap<string, ModelFacts>, dataModel: RuntimeDataModel): ForeignKey[] {
   const keys: ForeignKey[] = []
   for (const [, holder, body] of schema.matchAll(MODEL_BLOCK)) {
     for (const line of body!.split('\n')) {
       const match = RELATION_FIELD.exec(line.replace(/\/\/.*$/, ''))
       if (!match) continue
-      const [, , target, , optional, inner] = match
+      const [, field, target, , optional, inner] = match
       const fields = list(inner!, 'fields')
       if (!fields || !models.has(target!)) continue
+      const relationName = dataModel.models[holder!]?.fields.find((f) => f.name === field)?.relationName ?? ''
       keys.push({
         holder: holder!,
+        field: field!,
+        relationName,
         target: target!,
         fields,
         references: list(inner!, 'references') ?? [],
@@ -120,4 +120,9 @@ function list(inner: string, name: string): string[] | undefined {
 
 function action(inner: string, name: string): ReferentialAction | undefined {
   return new RegExp(`${name}\\s*:\\s*(\\w+)`).exec(inner)?.[1] as ReferentialAction | undefined
+}
+
+/** The datasource provider (`postgresql`, `mysql`, `sqlite`, …) as the schema text names it. */
+function providerOf(schema: string): string {
+  return /datasource\s+\w+\s*\{[^}]*provider\s*=\s*"(\w+)"/.exec(schema)?.[1] ?? 'unknown'
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import type { CounterName, RedisKeys } from '../keys/names.js'
+import { isPerValue, type CounterName, type RedisKeys } from '../keys/names.js'
 import type { LeaseStore } from '../stampede/lease.js'
 import { packEntry, unpackEntry, type L2Entry } from './entry.js'
 import type { ErrorCounter, RedisGuard } from './redis-guard.js'
@@ -38,9 +38,20 @@ export class L2 implements LeaseStore {
     private readonly redis: Redis | Cluster,
     readonly keys: RedisKeys,
     readonly guard: RedisGuard,
+    /** Lifetime of per-value counters: longer than any entry that records them. */
+    private readonly counterTtlMs: number,
   ) {
     this.scripts = registerScripts(redis)
     this.cluster = isCluster(redis)
+  }
+
+  /**
+   * Per-value counters (one per row value read or written) expire, so that Redis's memory does
+   * not grow with every value ever seen. An expired counter reads as unknown (created again at a
+   * random value): entries that recorded it become misses, never current.
+   */
+  private ttlOf(name: CounterName): number {
+    return isPerValue(name) ? this.counterTtlMs : 0
   }
 
   /** Wired once by the composition root: the outbox sits above this tier. */
@@ -94,7 +105,7 @@ export class L2 implements LeaseStore {
   private known(names: readonly CounterName[], values: ReadonlyArray<Buffer | null>): string[] | Promise<string[]> {
     if (!values.includes(null)) return values.map((value) => value!.toString('latin1')) // nearly always
     return Promise.all(
-      values.map((value, i) => (value === null ? this.scripts.generation(this.keys.counter(names[i]!), initialGeneration()) : value.toString('latin1'))),
+      values.map((value, i) => (value === null ? this.scripts.generation(this.keys.counter(names[i]!), initialGeneration(), this.ttlOf(names[i]!)) : value.toString('latin1'))),
     )
   }
 
@@ -117,7 +128,7 @@ export class L2 implements LeaseStore {
 
   /** Moves counters on in Redis (a missing one is created at a random value, never from zero). */
   async bump(names: readonly CounterName[]): Promise<void> {
-    await Promise.all(names.map((name) => this.scripts.bump(this.keys.counter(name), initialGeneration())))
+    await Promise.all(names.map((name) => this.scripts.bump(this.keys.counter(name), initialGeneration(), this.ttlOf(name))))
   }
 
   async tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined> {

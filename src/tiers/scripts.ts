@@ -20,10 +20,10 @@ const SCRIPTS = {
 type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
 
 export interface Scripts {
-  /** Current value of a generation counter, created at `initial` when missing. */
-  generation(key: string, initial: string): Promise<string>
-  /** Moves a counter on (or creates it at `initial`); returns the new value. */
-  bump(key: string, initial: string): Promise<string>
+  /** Current value of a generation counter, created at `initial` (expiring after `ttlMs`, 0: never) when missing. */
+  generation(key: string, initial: string, ttlMs: number): Promise<string>
+  /** Moves a counter on (or creates it at `initial`), its expiry renewed to `ttlMs` (0: never); returns the new value. */
+  bump(key: string, initial: string, ttlMs: number): Promise<string>
   /**
    * Stores `entry` if the generation at `generationKey` is still `seen` (true when stored), and
    * releases the lease `token` holds (`''`: none).
@@ -54,8 +54,8 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   return {
-    generation: async (key, initial) => String(await generation(key, initial)),
-    bump: async (key, initial) => String(await bump(key, initial)),
+    generation: async (key, initial, ttlMs) => String(await generation(key, initial, ttlMs)),
+    bump: async (key, initial, ttlMs) => String(await bump(key, initial, ttlMs)),
     store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
       (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
     lease: async (leaseKey, entryKey, token, ttlMs) => {

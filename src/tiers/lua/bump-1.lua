@@ -4,10 +4,17 @@
   is created at the caller's random value instead.
   KEYS[1] generation key
   ARGV[1] random initial value, used when the counter is missing
+  ARGV[2] time to live in milliseconds for per-value counters, '0' for none (refreshed on each bump)
   Output: the new value
 ]]
+local value
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('INCR', KEYS[1])
+  value = redis.call('INCR', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+  value = ARGV[1]
 end
-redis.call('SET', KEYS[1], ARGV[1])
-return ARGV[1]
+if ARGV[2] and ARGV[2] ~= '0' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
