@@ -10,11 +10,12 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { bentocache, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL1L2Strict, tieredL2, uncached } from './contenders/index.js'
-import type { Contender, ContenderFactory } from './contenders/index.js'
+import { bentocache, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL1L2Model, tieredL1L2Strict, tieredL2, uncached } from './contenders/index.js'
+import type { CacheStats, Contender, ContenderFactory } from './contenders/index.js'
+import { statsDiff } from './cache-stats.js'
 import type { MetricsSnapshot } from '../src/index.js'
 
-export const mixedFactories: ContenderFactory[] = [uncached, tieredL1L2, tieredL1L2Strict, tieredL2, tieredL1, prismaExtensionRedis, bentocache]
+export const mixedFactories: ContenderFactory[] = [uncached, tieredL1L2Model, tieredL1L2, tieredL1L2Strict, tieredL2, tieredL1, prismaExtensionRedis, bentocache]
 
 /** Operation kinds, as logged. */
 export const FIND_UNIQUE = 0
@@ -82,6 +83,11 @@ export interface MixedLog {
   /** SQL statements counted by Prisma's query events within the measured window, and in all */
   windowQueries: number
   totalQueries: number
+  /**
+   * The contender's own read counters over the measured window (snapshots at its start and end,
+   * taken like `windowQueries`); absent when the contender exposes none.
+   */
+  windowStats?: CacheStats
   /** this library's own view, where the contender is this library */
   cacheMetrics?: {
     hitsL1: number
@@ -139,7 +145,7 @@ function runWorker(): void {
 
   async function build(i: MixedInit): Promise<void> {
     init = i
-    // a pool as large as the lanes; idle connections closed soon, as the 14 processes of the
+    // a pool as large as the lanes; idle connections closed soon, as the processes of the
     // scenario take turns and PostgreSQL allows 100 connections in all
     const adapter = new PrismaPg({ connectionString: i.databaseUrl, max: i.lanes, idleTimeoutMillis: 1000 })
     const counting = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
@@ -253,14 +259,25 @@ function runWorker(): void {
       /* the last fraction of a millisecond */
     }
     const startQueries = queries
+    const stats = () => contender!.cacheStats?.()
+    const startStats = stats()
     let atWindowStart: number | undefined
     let atEnd: number | undefined
-    const windowTimer = setTimeout(() => void (atWindowStart = queries), Math.max(0, (r.windowStartNs - now()) / 1e6))
-    const endTimer = setTimeout(() => void (atEnd = queries), Math.max(0, (r.endNs - now()) / 1e6))
+    let statsAtWindowStart: CacheStats | undefined
+    let statsAtEnd: CacheStats | undefined
+    const windowTimer = setTimeout(() => {
+      atWindowStart = queries
+      statsAtWindowStart = stats()
+    }, Math.max(0, (r.windowStartNs - now()) / 1e6))
+    const endTimer = setTimeout(() => {
+      atEnd = queries
+      statsAtEnd = stats()
+    }, Math.max(0, (r.endNs - now()) / 1e6))
     await Promise.all(Array.from({ length: i.lanes }, (_, n) => lane(n)))
     clearTimeout(windowTimer)
     clearTimeout(endTimer)
     const windowQueries = (atEnd ?? queries) - (atWindowStart ?? startQueries)
+    const windowStats = startStats === undefined ? undefined : statsDiff(statsAtEnd ?? stats()!, statsAtWindowStart ?? startStats)
 
     let cacheMetrics: MixedLog['cacheMetrics']
     const cache = (client as unknown as { $cache?: { metrics(): MetricsSnapshot } }).$cache
@@ -292,6 +309,7 @@ function runWorker(): void {
       windowQueries,
       totalQueries: queries - startQueries,
       ...(cacheMetrics === undefined ? {} : { cacheMetrics }),
+      ...(windowStats === undefined ? {} : { windowStats }),
     }
   }
 

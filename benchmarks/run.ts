@@ -8,17 +8,20 @@ import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchContext } from './context.js'
-import { bentocache, caches, prismaBatching, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL1L2Strict, tieredL2, uncached } from './contenders/index.js'
+import { hitRateCell } from './cache-stats.js'
+import { bentocache, caches, prismaBatching, prismaExtensionRedis, tieredL1, tieredL1L2, tieredL1L2Model, tieredL1L2Strict, tieredL2, uncached } from './contenders/index.js'
 import { formatUs } from './harness.js'
 import { markdownTable, scenarioMarkdown, type ScenarioResult } from './report.js'
+import { blogApi } from './scenarios/blog-api.js'
 import { findManyInclude } from './scenarios/find-many-include.js'
 import { hotFindUnique } from './scenarios/hot-find-unique.js'
+import { missCost } from './scenarios/miss-cost.js'
 import { progress } from './scenarios/hot-read.js'
 import { mixed, type MixedResult } from './scenarios/mixed.js'
 import { nPlusOne } from './scenarios/n-plus-one.js'
 import { payload } from './scenarios/payload.js'
 import { stampede } from './scenarios/stampede.js'
-import { staleness, type StalenessResult } from './scenarios/staleness.js'
+import { probeCount, staleness, type StalenessResult } from './scenarios/staleness.js'
 import { writeCost } from './scenarios/write-cost.js'
 import { benchDatabase, countingClient, redisUrl } from './setup.js'
 
@@ -46,6 +49,9 @@ try {
       stale = s.results
       return s
     }],
+    // adds rows of its own (users, posts, comments, tags), touches no seeded row
+    ['blog-api', 'blog API (Conduit-like requests)', blogApi],
+    ['miss-cost', 'cost of a cold findUnique', missCost],
     // last: it rewrites the hot posts' titles and adds comments
     ['mixed', 'mixed 95/5 workload over 2 processes', async (c) => {
       const s = await mixed(c)
@@ -82,7 +88,7 @@ const md = [
   '',
   markdownTable(
     ['contender', 'what it is'],
-    [uncached, prismaBatching, tieredL1L2, tieredL2, tieredL1, tieredL1L2Strict, prismaExtensionRedis, bentocache].map((f) => [f.label, f.description]),
+    [uncached, prismaBatching, tieredL1L2, tieredL1L2Model, tieredL2, tieredL1, tieredL1L2Strict, prismaExtensionRedis, bentocache].map((f) => [f.label, f.description]),
     ['l', 'l'],
   ),
   '',
@@ -119,14 +125,16 @@ function summary(results: ScenarioResult[], stale: StalenessResult[], mixedResul
   const staleCell = (rid: string) => {
     const s = stale.find((x) => x.contender === rid)
     if (!s) return '–'
-    const failed = Object.entries(s.probes).filter(([, v]) => v !== undefined).map(([k]) => k)
-    return failed.length === 0 ? 'none stale' : `**stale in ${failed.length}/4**: ${failed.join(', ')}`
+    const failed = Object.entries(s.probes).filter(([k, v]) => v !== undefined && !s.errors.includes(k)).map(([k]) => k)
+    const errors = s.errors.length === 0 ? '' : `${failed.length ? '; ' : ''}**errors in ${s.errors.length}/${probeCount}**: ${s.errors.join(', ')}`
+    return failed.length === 0 && errors === '' ? 'none stale' : `${failed.length ? `**stale in ${failed.length}/${probeCount}**: ${failed.join(', ')}` : ''}${errors}`
   }
   const mixedCell = (rid: string) => {
     const m = mixedResults.find((x) => x.contender === rid)
     if (!m) return '–'
     const stale = m.staleReads === 0 ? '0 stale' : `**${((m.staleReads / Math.max(1, m.readsChecked)) * 100).toFixed(2)}% stale**`
-    return `${m.opsPerSecond.toFixed(0)} ops/s, ${stale}`
+    const hits = m.stats === undefined ? '' : `, ${hitRateCell(m.stats)} hits`
+    return `${m.opsPerSecond.toFixed(0)} ops/s${hits}, ${stale}`
   }
   return [
     '## Summary',
@@ -151,6 +159,9 @@ function summary(results: ScenarioResult[], stale: StalenessResult[], mixedResul
       `N+1 ${row('n-plus-one', 'uncached')?.queries ?? '–'} queries (Prisma batching: ${row('n-plus-one', 'prisma-batching')?.queries ?? '–'}), ` +
       `1,000 cold reads ${row('stampede', 'uncached')?.queries ?? '–'} queries, write ${row('write-cost', 'uncached')?.measurement ? formatUs(row('write-cost', 'uncached')!.measurement!.us) : '–'}, ` +
       `2 processes 95/5: ${mixedCell('uncached')}.` +
-      (mixedResults.some((m) => m.contender === tieredL1L2Strict.id) ? ` prisma-tiered-cache L1+L2 with \`l1: { consistency: 'strict' }\` (mixed scenario only): ${mixedCell(tieredL1L2Strict.id)}.` : ''),
+      (mixedResults.some((m) => m.contender === tieredL1L2Strict.id) ? ` prisma-tiered-cache L1+L2 with \`l1: { consistency: 'strict' }\` (mixed scenario only): ${mixedCell(tieredL1L2Strict.id)}.` : '') +
+      (mixedResults.some((m) => m.contender === tieredL1L2Model.id) || stale.some((x) => x.contender === tieredL1L2Model.id)
+        ? ` prisma-tiered-cache L1+L2 with \`invalidation: 'model'\`: 2 processes 95/5 ${mixedCell(tieredL1L2Model.id)}; staleness probes ${staleCell(tieredL1L2Model.id)}.`
+        : ''),
   ].join('\n')
 }

@@ -2,7 +2,8 @@
 // Redis L2, and a `query: { $allModels: { $allOperations } }` extension that serves reads through
 // `getOrSet` under a namespace per model, keyed by operation + JSON.stringify(args), and clears the
 // written model's namespace after every write (`namespace.clear()`: the L1's matching keys, and a
-// SCAN + UNLINK of the namespace prefix in Redis). No bus: one process.
+// SCAN + UNLINK of the namespace prefix in Redis). No bus: one process. Its `cache:hit` /
+// `cache:miss` events (one per getOrSet) count hits and misses for the hit rate.
 import { BentoCache, bentostore } from 'bentocache'
 import { memoryDriver } from 'bentocache/drivers/memory'
 import { redisDriver } from 'bentocache/drivers/redis'
@@ -31,6 +32,10 @@ export const bentocache: ContenderFactory = {
           .useL2Layer(redisDriver({ connection: redis })),
       },
     })
+    let hits = 0
+    let misses = 0
+    bento.on('cache:hit', () => void hits++)
+    bento.on('cache:miss', () => void misses++)
     const namespaces = new Map<string, ReturnType<typeof bento.namespace>>()
     const namespace = (model: string) => {
       let ns = namespaces.get(model)
@@ -58,6 +63,7 @@ export const bentocache: ContenderFactory = {
       client: client as unknown as PrismaClient,
       redisPrefix: prefix,
       isEntryKey: () => true,
+      cacheStats: () => ({ hits, misses }),
       reset: () => bento.clear(),
       close: async () => {
         await redis.quit()

@@ -10,6 +10,24 @@ export interface ContenderContext {
   redisUrl: string
 }
 
+/**
+ * A contender's own read counters, cumulative since it was created (a scenario diffs two
+ * snapshots to get a window). `hits / (hits + misses)` is the hit rate; reads the contender
+ * answered otherwise (skipped the cache, joined another read's query) are counted apart where it
+ * tells them.
+ */
+export interface CacheStats {
+  hits: number
+  misses: number
+  /** this library: L1 and L2 hits */
+  hitsL1?: number
+  hitsL2?: number
+  /** reads that skipped the cache (this library's `bypasses`) */
+  bypasses?: number
+  /** reads answered by another read's query */
+  coalesced?: number
+}
+
 /** One way of answering Prisma reads: a cache library wired as its users wire it, or no cache. */
 export interface Contender {
   id: string
@@ -25,6 +43,8 @@ export interface Contender {
   isEntryKey?(key: string): boolean
   /** The contender's own error counters, where it keeps any (Redis calls failed or timed out). */
   errors?(): number
+  /** Its read counters, where it exposes a way to count hits and misses (absent: "n/a"). */
+  cacheStats?(): CacheStats
   /** Forgets every cached answer, so that the next reads are cold. */
   reset(): Promise<void>
   /** Releases connections and timers (not the base client). */

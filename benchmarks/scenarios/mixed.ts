@@ -6,9 +6,13 @@
 // 100 posts, keys picked with a skew), so that each process reads what the other writes.
 //
 // The machine is shared and its load moves, so contenders take turns as the timing tables do:
-// all 14 processes are started first, then every contender runs ROUNDS segments in alternation
+// all processes (2 per contender) are started first, then every contender runs ROUNDS segments in alternation
 // (A B C …, A B C …). Each contender has hot authors of its own (contender k: authors
 // 10k+1..10k+10), so that no contender's writes change what another has cached.
+//
+// Besides throughput and DB queries, each contender's hit rate over the measured windows comes
+// from its own counters (`Contender.cacheStats()`: this library's `$cache.metrics()`, the other
+// caches' hit/miss hooks), snapshotted by each worker at the start and end of its window.
 //
 // The staleness oracle is checked after the run, from complete logs, against what each write
 // was acknowledged to have committed:
@@ -38,6 +42,8 @@ import {
   UPDATE,
   type MixedLog,
 } from '../mixed-worker.js'
+import { hitRate, hitRateCell, statsDetail, statsSum } from '../cache-stats.js'
+import type { CacheStats } from '../contenders/index.js'
 import { scanUnlink } from '../redis-keys.js'
 import { markdownTable, type ScenarioResult } from '../report.js'
 import { databaseUrl } from '../setup.js'
@@ -92,6 +98,14 @@ export interface MixedResult {
   /** checks of the shared clock: the largest child-reading window, µs */
   clockCheckUs: number
   cacheMetrics?: (MixedLog['cacheMetrics'] | undefined)[]
+  /**
+   * The contender's own read counters over the measured windows (both processes, every round):
+   * for this library `$cache.metrics()` (hits, misses, bypasses), for the others their hit/miss
+   * hooks; absent (n/a) for uncached Prisma.
+   */
+  stats?: CacheStats
+  /** stats.hits / (stats.hits + stats.misses); NaN when n/a */
+  hitRate: number
   /** this library with a bus: messages each process received from the other, per write acknowledged (2 expected: one bump before the write, one after) */
   busMessagesPerWrite?: number
   example?: string
@@ -380,6 +394,7 @@ function summarize(pair: Pair, baseComments: ReadonlyMap<number, number>): Mixed
   const last = logs.slice(-PROCESSES)
   const allWrites = logs.reduce((n, l) => n + l.wKind.length, 0)
   const busMessages = last.reduce((n, l) => n + (l.cacheMetrics?.busMessages ?? 0), 0)
+  const stats = statsSum(logs.map((l) => l.windowStats))
   const result: MixedResult = {
     contender: factory.id,
     label: factory.label,
@@ -402,11 +417,13 @@ function summarize(pair: Pair, baseComments: ReadonlyMap<number, number>): Mixed
     ...(firstError === undefined ? {} : { firstError }),
     clockCheckUs: pair.clockCheckUs,
     ...(last.some((l) => l.cacheMetrics) ? { cacheMetrics: last.map((l) => l.cacheMetrics) } : {}),
+    ...(stats === undefined ? {} : { stats }),
+    hitRate: stats === undefined ? Number.NaN : hitRate(stats),
     ...(busMessages > 0 && allWrites > 0 ? { busMessagesPerWrite: busMessages / allWrites } : {}),
     ...(v.example === undefined ? {} : { example: v.example }),
   }
   progress(
-    `  ${factory.label}: ${result.opsPerSecond.toFixed(0)} ops/s, ${result.queriesPer1kOps.toFixed(0)} queries/1k ops, ` +
+    `  ${factory.label}: ${result.opsPerSecond.toFixed(0)} ops/s, hit rate ${hitRateCell(stats)}, ${result.queriesPer1kOps.toFixed(0)} queries/1k ops, ` +
       `read p50 ${result.latencyMs.read.p50.toFixed(2)} ms, write p50 ${result.latencyMs.write.p50.toFixed(2)} ms, stale ${v.stale}/${v.readsChecked}` +
       `${v.impossible ? `, IMPOSSIBLE ${v.impossible}` : ''}${Object.keys(errors).length ? `, errors ${JSON.stringify(errors)}` : ''}`,
   )
@@ -420,7 +437,7 @@ function description(): string {
     `20% \`comment.count\` by postId (95% reads), 3% \`post.update\` (title \`p<id> v<N>\`, published flipped), 2% \`comment.create\` (5% writes), ` +
     `over every post of ${HOT_AUTHORS} authors (~100 posts, keys picked with a skew: the first 10% get ~32% of the picks), which both processes read and write. ` +
     `Contenders take turns: ${ROUNDS} rounds of ${SEGMENT_MS / 1000} s each, all processes started beforehand, each contender on authors of its own. ` +
-    `Throughput, latency and DB queries (Prisma query events, both processes) exclude the first ${WARMUP_MS / 1000} s of each turn; ` +
+    `Throughput, latency, hit rate (the contender's own counters: hits / (hits + misses)) and DB queries (Prisma query events, both processes) exclude the first ${WARMUP_MS / 1000} s of each turn; ` +
     'every read is checked for staleness against the database: a read is **stale** when it returns an older version of a post, or fewer comments, ' +
     'than writes acknowledged (by either process) before the read started.'
   )
@@ -428,22 +445,42 @@ function description(): string {
 
 function table(results: MixedResult[]): string {
   const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2))
+  const baseline = results.find((r) => r.contender === 'uncached')
+  const ratio = (r: MixedResult) => (baseline === undefined ? '–' : r === baseline ? '1×' : `${(r.opsPerSecond / baseline.opsPerSecond).toFixed(2)}×`)
   return markdownTable(
-    ['contender', 'ops/s (2 processes)', 'reads/s', 'writes/s', 'read p50 / p99', 'write p50 / p99', 'DB queries / 1,000 ops', 'stale reads', 'stale %', 'stale by read', 'ack → stale read (median / max)'],
+    [
+      'contender',
+      'ops/s (2 processes)',
+      'vs uncached',
+      'reads/s',
+      'writes/s',
+      'read p50 / p99',
+      'write p50 / p99',
+      'hit rate',
+      'bypasses',
+      'DB queries / 1,000 ops',
+      'stale reads',
+      'stale %',
+      'stale by read',
+      'ack → stale read (median / max)',
+    ],
     results.map((r) => [
       r.label,
       r.opsPerSecond.toFixed(0),
+      ratio(r),
       r.readsPerSecond.toFixed(0),
       r.writesPerSecond.toFixed(0),
       `${ms(r.latencyMs.read.p50)} / ${ms(r.latencyMs.read.p99)} ms`,
       `${ms(r.latencyMs.write.p50)} / ${ms(r.latencyMs.write.p99)} ms`,
+      hitRateCell(r.stats),
+      r.stats?.bypasses === undefined ? 'n/a' : String(r.stats.bypasses),
       r.queriesPer1kOps.toFixed(0),
       `${r.staleReads === 0 ? '0' : `**${r.staleReads}**`} of ${r.readsChecked}`,
       `${((r.staleReads / Math.max(1, r.readsChecked)) * 100).toFixed(r.staleReads === 0 ? 0 : 2)}%`,
       r.staleReads === 0 ? '–' : Object.entries(r.staleByKind).map(([k, n]) => `${k.replace(/^\w+\./, '')} ${n}`).join(', '),
       r.staleLagMs ? `${ms(r.staleLagMs.p50)} / ${ms(r.staleLagMs.max)} ms` : '–',
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
   )
 }
 
@@ -462,26 +499,30 @@ function notes(results: MixedResult[]): string[] {
   const strict = by('tiered-l1l2-strict')
   const l2 = by('tiered-l2')
   const l1 = by('tiered-l1')
-  const ours = [l1l2, strict, l2, l1].filter((r): r is MixedResult => r?.cacheMetrics !== undefined)
-  if (ours.length > 0) {
-    const rate = (r: MixedResult) => {
-      const m = r.cacheMetrics!.filter((x) => x !== undefined)
-      const sum = (k: 'hitsL1' | 'hitsL2' | 'misses' | 'coalesced') => m.reduce((n, x) => n + x![k], 0)
-      const all = sum('hitsL1') + sum('hitsL2') + sum('misses')
-      return `${r.label.replace('prisma-tiered-cache ', '')} ${pct(all ? (sum('hitsL1') + sum('hitsL2')) / all : 0)} (L1 ${sum('hitsL1')}, L2 ${sum('hitsL2')}, misses ${sum('misses')}, coalesced ${sum('coalesced')})`
-    }
+  const model = by('tiered-l1l2-model')
+  const withStats = results.filter((r) => r.stats !== undefined)
+  if (withStats.length > 0) {
     out.push(
       '',
-      `**Hit rates are low for every cache here, by design of the workload**: generation counters (this library) and the model-wide deletes of the others are per model, ` +
-        'so every `post.update` invalidates every cached Post read and every `comment.create` every Comment count, whichever row they touched; ' +
-        'at 3% post updates and 2% comment creates that is one invalidation of Post every ~33 operations and of Comment every ~50, against ~110 hot Post keys and ~100 counts. ' +
-        `This library's hit rate over both processes, from its own metrics: ${ours.map(rate).join('; ')}. ` +
-        'A miss costs more than an uncached read: a Redis lookup, for a lone key a cross-process lease (take, look up again, release), the query, a compare-and-set store; ' +
-        'and a read that overlaps a write of its model is answered but not stored (it cannot prove it is current). ' +
+      'Hit rate: hits / (hits + misses) over the measured windows of both processes, from each contender\'s own counters: `$cache.metrics()` for this library ' +
+        '(bypasses: reads that skipped the cache), the `onHit`/`onMiss` hooks of prisma-extension-redis (a read coalesced into one in flight fires neither), ' +
+        'bentocache\'s `cache:hit`/`cache:miss` events; n/a for uncached Prisma. ' +
+        `Counters per contender: ${withStats.map((r) => `${r.label.replace('prisma-tiered-cache ', '')}: ${statsDetail(r.stats)}`).join('; ')}.`,
+      '',
+      'Model-wide invalidation (this library with `invalidation: \'model\'`, and the other caches, which delete the written model\'s keys) makes every `post.update` invalidate every cached Post read ' +
+        'and every `comment.create` every Comment count, whichever row they touched: at 3% post updates and 2% comment creates that is one invalidation of Post every ~33 operations and of Comment every ~50, ' +
+        'against ~110 hot Post keys and ~100 counts, so hit rates stay low. ' +
+        "With `invalidation: 'row'` (the default, the `prisma-tiered-cache L1+L2` row) a write should drop only what its row can change (a post's findUnique and its author's findMany, a post's comment count)" +
+        (model && l1l2 ? `: here ${hitRateCell(l1l2.stats)} against ${hitRateCell(model.stats)} with \`'model'\`.` : '.') +
+        ' A miss of this library costs more than an uncached read: a Redis lookup, for a lone key a cross-process lease (take, look up again, release), the query, a compare-and-set store; ' +
+        'and a read that overlaps a write of what it read is answered but not stored (it cannot prove it is current).' +
         (uncachedRow && l1l2
-          ? `With the machine's CPU shared by both processes, PostgreSQL and Redis, that overhead (and the repeated bumps below) is what the throughput shows: L1+L2 ran at ${pct(l1l2.opsPerSecond / uncachedRow.opsPerSecond)} of uncached Prisma's operations per second` +
-            (l2 ? `, L2 only at ${pct(l2.opsPerSecond / uncachedRow.opsPerSecond)}` : '') +
-            `, while sending ${pct(l1l2.queriesPer1kOps / uncachedRow.queriesPer1kOps)} of its DB queries.`
+          ? ` Throughput against uncached Prisma: L1+L2 ${pct(l1l2.opsPerSecond / uncachedRow.opsPerSecond)}` +
+            (model ? `, L1+L2 model-wide ${pct(model.opsPerSecond / uncachedRow.opsPerSecond)}` : '') +
+            (l2 ? `, L2 only ${pct(l2.opsPerSecond / uncachedRow.opsPerSecond)}` : '') +
+            `; DB queries: L1+L2 ${pct(l1l2.queriesPer1kOps / uncachedRow.queriesPer1kOps)} of uncached's` +
+            (model ? `, model-wide ${pct(model.queriesPer1kOps / uncachedRow.queriesPer1kOps)}` : '') +
+            '.'
           : ''),
     )
   }
