@@ -8,7 +8,8 @@ describe('options', () => {
     const resolved = resolveOptions()
     expect(resolved.namespace).toBe('ptc')
     expect(resolved.l1).toEqual({ maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024, consistency: 'bus', degradedTtlMs: 1000 })
-    expect(resolved.stampede).toEqual({ leaseMs: 5000, waitMs: 10_000 })
+    expect(resolved.stampede).toEqual({ leaseMs: 5000, waitMs: 10_000, leaseAboveMs: 5 })
+    expect(resolved.invalidation).toBe('row')
     expect(resolved.defaults.ttlMs).toBe(60_000)
     expect(resolved.defaults.swrMs).toBe(0)
   })
@@ -21,6 +22,8 @@ describe('options', () => {
     [{ models: { User: { ttl: Number.NaN } } }, 'models.User.ttl'],
     [{ models: { User: { operations: ['create'] } } }, 'models.User.operations'],
     [{ models: { User: 'yes' } }, 'models.User'],
+    [{ invalidation: 'rows' }, 'invalidation'],
+    [{ stampede: { leaseAboveMs: -1 } }, 'stampede.leaseAboveMs'],
   ])('rejects %j naming %s', (options, option) => {
     let error: unknown
     try {
