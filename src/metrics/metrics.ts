@@ -87,6 +87,7 @@ export class Metrics {
     if (shape === undefined) return
     shape.queries++
     shape.queryNs += ns
+    shape.recentNs = shape.queries === 1 ? ns : shape.recentNs * 0.8 + ns * 0.2
     if (this.settings.slowQueryMs === 0 || ms < this.settings.slowQueryMs) return
     shape.slow++
     shape.slowNs += ns

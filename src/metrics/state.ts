@@ -56,6 +56,8 @@ export class ShapeStats {
   /** Database queries (misses and refreshes) and their total time, ns. */
   queries = 0
   queryNs = 0
+  /** A moving average of the latest queries' time, ns (a first, cold query weighs out quickly): what a miss expects to pay. */
+  recentNs = 0
   /** Queries slower than `metrics.slowQueryMs`, and their total time, ns. */
   slow = 0
   slowNs = 0

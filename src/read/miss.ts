@@ -39,7 +39,7 @@ export class MissPath {
   private worthALease(read: ReadRequest): boolean {
     const shape = read.queryShape
     const threshold = this.parts.options.stampede.leaseAboveMs
-    return shape === undefined || threshold === 0 || shape.queries < 3 || shape.meanNs >= threshold * 1e6
+    return shape === undefined || threshold === 0 || shape.queries < 3 || shape.recentNs >= threshold * 1e6
   }
 
   /** L2, then the database under a lease so that one process computes a missing entry. */

@@ -51,7 +51,7 @@ export class EntryStore {
     const capped = Math.min(freshUntil, options.now() + l1.ttlCapMs)
     const copy = copierFor(value, resultShape)
     // strict entries are checked against Redis's values of `read.deps`, position by position
-    const rows = strict ? [] : this.requests.resultCounters(read, value)
+    const rows = strict ? [] : this.requests.resultCounters(read, value).filter((gen) => !read.deps.includes(gen))
     l1.set(read.key, {
       value: copy(value),
       copy,

@@ -78,6 +78,7 @@ export class L2 implements LeaseStore {
     if (!this.ready() && !(await this.usable())) return undefined
     return this.guard.run(errors, async () => {
       const names = [...new Set(requests.flatMap((r) => r.dependencies))]
+      this.createPerValue(names)
       const values = await this.read([...requests.map((r) => r.entryKey), ...names.map((name) => this.keys.counter(name))])
       const counters = await this.known(names, values.slice(requests.length))
       const generations = new Map(names.map((name, i) => [name, counters[i]!]))
@@ -86,6 +87,19 @@ export class L2 implements LeaseStore {
         return { entry: raw === null ? undefined : unpackEntry(raw), generations: r.dependencies.map((n) => generations.get(n)!) }
       })
     })
+  }
+
+  /**
+   * Per-value counters are new on the first read of a row value (most misses of a cold row):
+   * each is created if missing, at a random value with its TTL (`SET NX PX`), written just before
+   * the read on the same connection, so Redis runs it first and the read finds it: the creation
+   * costs no round trip of its own (benchmarks/scenarios/miss-cost.ts). Replies are not awaited;
+   * a failure shows in the read that follows.
+   */
+  private createPerValue(names: readonly CounterName[]): void {
+    for (const name of names) {
+      if (isPerValue(name)) this.redis.set(this.keys.counter(name), initialGeneration(), 'PX', this.counterTtlMs, 'NX').catch(() => {})
+    }
   }
 
   /**
