@@ -78,8 +78,9 @@ export class L2 implements LeaseStore {
     if (!this.ready() && !(await this.usable())) return undefined
     return this.guard.run(errors, async () => {
       const names = [...new Set(requests.flatMap((r) => r.dependencies))]
-      this.createPerValue(names)
-      const values = await this.read([...requests.map((r) => r.entryKey), ...names.map((name) => this.keys.counter(name))])
+      const counterKeys = names.map((name) => this.keys.counter(name))
+      const perValue = counterKeys.filter((_, i) => isPerValue(names[i]!))
+      const values = await this.read([...requests.map((r) => r.entryKey), ...counterKeys], perValue)
       const counters = await this.known(names, values.slice(requests.length))
       const generations = new Map(names.map((name, i) => [name, counters[i]!]))
       return requests.map((r, i) => {
@@ -90,26 +91,32 @@ export class L2 implements LeaseStore {
   }
 
   /**
-   * Per-value counters are new on the first read of a row value (most misses of a cold row):
-   * each is created if missing, at a random value with its TTL (`SET NX PX`), written just before
-   * the read on the same connection, so Redis runs it first and the read finds it: the creation
-   * costs no round trip of its own (benchmarks/scenarios/miss-cost.ts). Replies are not awaited;
-   * a failure shows in the read that follows.
-   */
-  private createPerValue(names: readonly CounterName[]): void {
-    for (const name of names) {
-      if (isPerValue(name)) this.redis.set(this.keys.counter(name), initialGeneration(), 'PX', this.counterTtlMs, 'NX').catch(() => {})
-    }
-  }
-
-  /**
    * Plain reads, no script: one MGET on standalone Redis (a script costs Redis ~10 µs a call, and
    * a large value passed through Lua ~170 µs more); on Cluster, where the keys live in several
    * slots, concurrent GETs, which ioredis writes out together per node.
+   *
+   * Per-value counters are new on the first read of a row value (most misses of a cold row), so
+   * each is created if missing, at a random value with its TTL (`SET NX PX`), ahead of the read
+   * and in the same round trip (a pipeline; on Cluster the commands of each node go out
+   * together), instead of a second round trip once the read found them missing
+   * (benchmarks/scenarios/miss-cost.ts).
    */
-  private read(keys: string[]): Promise<Array<Buffer | null>> {
+  private read(keys: string[], perValue: readonly string[]): Promise<Array<Buffer | null>> {
     const redis = this.redis
-    return this.cluster ? Promise.all(keys.map((key) => redis.getBuffer(key))) : redis.mgetBuffer(keys)
+    const initial = (key: string) => [key, initialGeneration(), 'PX', this.counterTtlMs, 'NX'] as const
+    if (this.cluster) {
+      for (const key of perValue) void redis.set(...initial(key)).catch(() => {})
+      return Promise.all(keys.map((key) => redis.getBuffer(key)))
+    }
+    if (perValue.length === 0) return redis.mgetBuffer(keys)
+    const pipeline = redis.pipeline()
+    for (const key of perValue) pipeline.set(...initial(key))
+    pipeline.mgetBuffer(keys)
+    return pipeline.exec().then((replies) => {
+      const [error, values] = replies![replies!.length - 1]!
+      if (error) throw error
+      return values as Array<Buffer | null>
+    })
   }
 
   /**
@@ -137,7 +144,7 @@ export class L2 implements LeaseStore {
   /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
   async generations(names: readonly CounterName[]): Promise<string[] | undefined> {
     if (!this.ready() && !(await this.usable())) return undefined
-    return this.guard.run(undefined, async () => this.known(names, await this.read(names.map((name) => this.keys.counter(name)))))
+    return this.guard.run(undefined, async () => this.known(names, await this.read(names.map((name) => this.keys.counter(name)), [])))
   }
 
   /** Moves counters on in Redis (a missing one is created at a random value, never from zero). */
