@@ -28,6 +28,11 @@ export function walk(schema: SchemaFacts, model: string, args: unknown, found: S
   for (const key in args) {
     if (facts.scalars.has(key)) continue
     const value = (args as Record<string, unknown>)[key]
+    if (key === '_count' && value === true) {
+      // `_count: true` counts every to-many relation (all relations, without the schema text)
+      for (const [field, model] of facts.relations) if (facts.relationFacts.get(field)?.list ?? true) found.add(model)
+      continue
+    }
     const related = facts.relations.get(key)
     if (related !== undefined) {
       found.add(related)

@@ -235,6 +235,30 @@ describe.each(tiers)('row-level invalidation, $name', (tier) => {
   })
 })
 
+describe('model-wide invalidation (`invalidation: \'model\'`)', () => {
+  beforeEach(async () => {
+    await resetTables(ctx.db.prisma)
+  })
+
+  it('`_count: true` depends on every relation it counts', async () => {
+    const s = await seed()
+    const prisma = cachedClient(ctx.db.prisma, { invalidation: 'model' })
+    const reads: Record<string, Read> = {
+      'include _count': (c) => c.user.findUnique({ where: { id: s.ann }, include: { _count: true } }),
+      'select _count': (c) => c.user.findUnique({ where: { id: s.ann }, select: { _count: true } }),
+      'nested _count': (c) => c.user.findUnique({ where: { id: s.ann }, include: { posts: { orderBy: byId, include: { _count: true } } } }),
+    }
+    const before: Record<string, unknown> = {}
+    for (const [name, read] of Object.entries(reads)) before[name] = await read(prisma)
+    await prisma.comment.create({ data: { body: 'counted', postId: s.hello, authorId: s.ann } })
+    for (const [name, read] of Object.entries(reads)) {
+      const truth = await read(database())
+      expect(truth, `${name}: the create changes the count`).not.toEqual(before[name])
+      expect(await read(prisma), name).toEqual(truth)
+    }
+  })
+})
+
 /** A promise and the function that resolves it. */
 function signal(): { promise: Promise<void>; fire: () => void } {
   let fire!: () => void
