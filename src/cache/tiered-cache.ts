@@ -35,6 +35,8 @@ export class TieredCache {
   readonly transactions = new Transactions()
   readonly api: CacheApi
   private readonly generations = new Generations()
+  /** Removes what the bus attached to the user's Redis client (set once the bus opens). */
+  private detachBus: () => void = () => {}
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -107,6 +109,7 @@ export class TieredCache {
       ready: async () => bus?.ready(),
       close: () => {
         summary.stop()
+        this.detachBus()
         bus?.close()
       },
     })
@@ -135,7 +138,17 @@ export class TieredCache {
         l1.ttlCapMs = Infinity
       },
     }, this.options.logger)
-    redis.once('end', () => bus.close())
+    // one listener per cache on the user's client, and the client's limit raised by one with it:
+    // more than ten caches on one client is ordinary, not a leak (MaxListenersExceededWarning)
+    const closeBus = () => bus.close()
+    const limit = redis.getMaxListeners()
+    if (limit !== 0) redis.setMaxListeners(limit + 1)
+    redis.once('end', closeBus)
+    this.detachBus = () => {
+      redis.off('end', closeBus)
+      const current = redis.getMaxListeners()
+      if (current !== 0) redis.setMaxListeners(Math.max(current - 1, 10))
+    }
     return bus
   }
 }

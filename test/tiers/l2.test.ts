@@ -37,6 +37,26 @@ async function seed() {
   return { ann, sample }
 }
 
+describe('many caches on one Redis client', () => {
+  it('twelve cached clients on one ioredis client print no MaxListenersExceededWarning, and closing them detaches them', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => void warnings.push(warning.name)
+    process.on('warning', onWarning)
+    const listeners = redisCtx.redis.listenerCount('end')
+    try {
+      const clients = Array.from({ length: 12 }, () => ctx.db.prisma.$extends(withCache({ redis: redisCtx.redis, namespace: namespace() })))
+      await Promise.all(clients.map((c) => c.$cache.ready()))
+      expect(redisCtx.redis.listenerCount('end')).toBe(listeners + 12)
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      for (const client of clients) client.$cache.close()
+      expect(redisCtx.redis.listenerCount('end')).toBe(listeners)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})
+
 describe('the Redis tier', () => {
   beforeEach(async () => {
     await resetTables(ctx.db.prisma)
