@@ -35,6 +35,11 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new CacheConfigError('options', 'withCache(options) takes an object')
   }
+  onlyKnown('', options, TOP_LEVEL)
+  for (const [key, allowed] of Object.entries(NESTED)) {
+    const value = (options as Record<string, unknown>)[key]
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) onlyKnown(`${key}.`, value, allowed)
+  }
   const namespace = options.namespace ?? 'ptc'
   if (typeof namespace !== 'string' || !/^[\w.-]{1,64}$/.test(namespace)) {
     throw new CacheConfigError('namespace', 'must be 1–64 characters of [A-Za-z0-9_.-]')
@@ -104,7 +109,7 @@ function resolveEvents(events: CacheEvents | undefined): CacheEvents {
 function nonNegative(path: string, value: number | undefined): number {
   if (value === undefined) return 0
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new CacheConfigError(path, `must be a non-negative number of milliseconds, got ${String(value)}`)
+    throw new CacheConfigError(path, `must be a non-negative number of milliseconds, got ${shown(value)}`)
   }
   return value
 }
@@ -141,6 +146,7 @@ function resolvePolicy(
   if (typeof policy !== 'object' || policy === null) {
     throw new CacheConfigError(path, 'must be false or an object { ttl?, swr?, operations? }')
   }
+  if (path !== 'defaults') onlyKnown(`${path}.`, policy, POLICY_KEYS)
   const ttlMs = seconds(`${path}.ttl`, policy.ttl) ?? inherit!.ttlMs
   const swrMs = seconds(`${path}.swr`, policy.swr) ?? inherit?.swrMs ?? 0
   const operations = policy.operations ?? inherit?.operations ?? READ_OPERATIONS
@@ -155,6 +161,7 @@ function resolvePolicy(
 function resolveRules(path: string, rules: WriteRules | undefined): WriteRules | undefined {
   if (rules === undefined) return undefined
   if (typeof rules !== 'object' || rules === null) throw new CacheConfigError(path, 'must be an object { models?, tags?, patterns? }')
+  onlyKnown(`${path}.`, rules, RULE_KEYS)
   for (const key of ['models', 'tags', 'patterns'] as const) {
     const list = rules[key]
     if (list !== undefined && !Array.isArray(list)) throw new CacheConfigError(`${path}.${key}`, 'must be an array')
@@ -174,7 +181,7 @@ function resolveRules(path: string, rules: WriteRules | undefined): WriteRules |
 
 function positive(path: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${String(value)}`)
+  if (!Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${shown(value)}`)
   return value
 }
 
@@ -182,7 +189,7 @@ function positive(path: string, value: number | undefined, fallback: number): nu
 export function seconds(path: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new CacheConfigError(path, `must be a non-negative number of seconds, got ${String(value)}`)
+    throw new CacheConfigError(path, `must be a non-negative number of seconds, got ${shown(value)}`)
   }
   return Math.round(value * 1000)
 }
@@ -193,4 +200,27 @@ function oneOf<T extends string>(path: string, value: unknown, allowed: readonly
     throw new CacheConfigError(path, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`)
   }
   return value as T
+}
+
+const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'partition', 'redisTimeoutMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
+const NESTED: Record<string, readonly string[]> = {
+  breaker: ['failures', 'cooldownMs'],
+  l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],
+  stampede: ['leaseMs', 'waitMs', 'leaseAboveMs'],
+  defaults: ['ttl', 'swr'],
+  metrics: ['summaryIntervalMs', 'slowQueryMs', 'clock'],
+}
+const POLICY_KEYS = ['ttl', 'swr', 'operations', 'invalidates']
+const RULE_KEYS = ['models', 'tags', 'patterns']
+
+/** A misspelt option (`redisTimeoutMS`, `tll`) would be ignored without a word: it is an error instead. */
+function onlyKnown(prefix: string, value: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new CacheConfigError(`${prefix}${key}`, `is not an option; known here: ${allowed.join(', ')}`)
+  }
+}
+
+/** A value as an error message shows it: strings quoted, so that '60' is not mistaken for 60. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }

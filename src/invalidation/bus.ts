@@ -28,6 +28,8 @@ export class Bus {
   readonly origin = randomBytes(8).toString('base64url')
   private readonly subscriber: Redis | Cluster
   private up = false
+  /** Closed by its owner: the connection going away is expected, not a lost bus. */
+  private closed = false
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -59,6 +61,7 @@ export class Bus {
   }
 
   close(): void {
+    this.closed = true
     this.subscriber.disconnect()
   }
 
@@ -76,7 +79,7 @@ export class Bus {
   }
 
   private down(): void {
-    if (!this.up) return
+    if (!this.up || this.closed) return
     this.up = false
     this.events.onDown()
   }

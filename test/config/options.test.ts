@@ -14,6 +14,10 @@ describe('options', () => {
     expect(resolved.defaults.swrMs).toBe(0)
   })
 
+  it('shows a string given for a number as a string', () => {
+    expect(() => resolveOptions({ defaults: { ttl: '60' as never } })).toThrow('got "60"')
+  })
+
   it.each([
     [{ namespace: 'has space' }, 'namespace'],
     [{ l1: { maxBytes: 10 } }, 'l1.maxBytes'],
@@ -23,6 +27,10 @@ describe('options', () => {
     [{ models: { User: { operations: ['create'] } } }, 'models.User.operations'],
     [{ models: { User: 'yes' } }, 'models.User'],
     [{ invalidation: 'rows' }, 'invalidation'],
+    [{ redisTimeoutMS: 100 }, 'redisTimeoutMS'],
+    [{ models: { User: { tll: 5 } } }, 'models.User.tll'],
+    [{ l1: { maxbytes: 1024 } }, 'l1.maxbytes'],
+    [{ models: { Post: { invalidates: { tag: ['x'] } } } }, 'models.Post.invalidates.tag'],
     [{ stampede: { leaseAboveMs: -1 } }, 'stampede.leaseAboveMs'],
   ])('rejects %j naming %s', (options, option) => {
     let error: unknown

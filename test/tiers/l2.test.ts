@@ -38,6 +38,25 @@ async function seed() {
 }
 
 describe('many caches on one Redis client', () => {
+  it('a clean close() logs nothing alarming', async () => {
+    const warnings: string[] = []
+    const logger = { info: () => {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), error: (_: object, msg?: string) => void warnings.push(msg ?? '') }
+    const redis = redisCtx.redis as unknown as { duplicate(): { status: string } }
+    const duplicate = redis.duplicate.bind(redis)
+    let subscriber: { status: string } | undefined
+    redis.duplicate = () => (subscriber = duplicate())
+    try {
+      const prisma = ctx.db.prisma.$extends(withCache({ redis: redisCtx.redis, namespace: namespace(), logger }))
+      await prisma.$cache.ready()
+      prisma.$cache.close()
+      for (let i = 0; i < 10_000 && subscriber!.status !== 'end'; i++) await new Promise((resolve) => setImmediate(resolve))
+      expect(subscriber!.status).toBe('end')
+      expect(warnings).toEqual([])
+    } finally {
+      redis.duplicate = duplicate
+    }
+  })
+
   it('twelve cached clients on one ioredis client print no MaxListenersExceededWarning, and closing them detaches them', async () => {
     const warnings: string[] = []
     const onWarning = (warning: Error) => void warnings.push(warning.name)
