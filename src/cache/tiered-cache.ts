@@ -128,10 +128,12 @@ export class TieredCache {
         metrics.busDelay(delayMs)
       },
       // messages may have been lost while down: forget everything L1 holds, keep entries short
-      onDown: () => {
+      onDown: (closed) => {
         l1.clear()
         l1.ttlCapMs = degradedTtlMs
-        this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost; L1 flushed, its ttl capped')
+        // closed by `$cache.close()`: expected, said at info level; lost: a warning
+        if (closed) this.options.logger?.info({}, 'prisma-tiered-cache: invalidation bus closed; L1 flushed, its ttl capped')
+        else this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost; L1 flushed, its ttl capped')
       },
       onUp: () => {
         l1.clear()

@@ -13,8 +13,8 @@ interface BusMessage {
 export interface BusEvents {
   /** Counters another process bumped. */
   onBumped(names: string[], delayMs: number): void
-  /** The subscription is lost: messages may be missed from now on. */
-  onDown(): void
+  /** The subscription is lost (or, `closed`, its owner closed it): messages may be missed from now on. */
+  onDown(closed: boolean): void
   /** Subscribed again; anything published meanwhile was missed. */
   onUp(): void
 }
@@ -79,9 +79,9 @@ export class Bus {
   }
 
   private down(): void {
-    if (!this.up || this.closed) return
+    if (!this.up) return
     this.up = false
-    this.events.onDown()
+    this.events.onDown(this.closed)
   }
 
   private receive(channel: string, text: string): void {

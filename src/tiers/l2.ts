@@ -147,9 +147,24 @@ export class L2 implements LeaseStore {
     return this.guard.run(undefined, async () => this.known(names, await this.read(names.map((name) => this.keys.counter(name)), [])))
   }
 
-  /** Moves counters on in Redis (a missing one is created at a random value, never from zero). */
+  /**
+   * Moves counters on in Redis (a missing one is created at a random value, never from zero):
+   * one script call per hash slot (a write's counters are mostly its model's, one slot), one for
+   * all on standalone Redis.
+   */
   async bump(names: readonly CounterName[]): Promise<void> {
-    await Promise.all(names.map((name) => this.scripts.bump(this.keys.counter(name), initialGeneration(), this.ttlOf(name))))
+    const bySlot = new Map<string, CounterName[]>()
+    for (const name of names) {
+      const slot = this.cluster ? hashTag(this.keys.counter(name)) : ''
+      const group = bySlot.get(slot)
+      if (group === undefined) bySlot.set(slot, [name])
+      else group.push(name)
+    }
+    await Promise.all(
+      [...bySlot.values()].map((group) =>
+        this.scripts.bumpMany(group.map((name) => this.keys.counter(name)), initialGeneration(), group.map((name) => this.ttlOf(name))),
+      ),
+    )
   }
 
   async tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined> {
@@ -179,4 +194,11 @@ export class L2 implements LeaseStore {
 /** A fresh counter starts at a random value, so that a lost counter never repeats an old one. */
 function initialGeneration(): string {
   return String(randomInt(1, 2 ** 47))
+}
+
+/** The part of a key between its first `{` and the next `}`: what Redis Cluster hashes. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{')
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : key
 }

@@ -5,12 +5,12 @@ import type { Cluster, Redis } from 'ioredis'
  * The Lua scripts of src/tiers/lua/, registered once per client with `defineCommand` under
  * version-suffixed names (ioredis then sends EVALSHA, and the script text only on NOSCRIPT), each
  * behind a typed wrapper so that no caller builds KEYS/ARGV by hand. File names say how many keys
- * a script takes: `<name>-<numberOfKeys>.lua`.
+ * a script takes: `<name>-<numberOfKeys>.lua`, or `<name>-n.lua` for any number.
  */
 const VERSION = 'v1'
 const SCRIPTS = {
   generation: 'generation-1',
-  bump: 'bump-1',
+  bumpMany: 'bump-n',
   store: 'store-3',
   lease: 'lease-2',
   release: 'release-1',
@@ -22,8 +22,8 @@ type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
 export interface Scripts {
   /** Current value of a generation counter, created at `initial` (expiring after `ttlMs`, 0: never) when missing. */
   generation(key: string, initial: string, ttlMs: number): Promise<string>
-  /** Moves a counter on (or creates it at `initial`), its expiry renewed to `ttlMs` (0: never); returns the new value. */
-  bump(key: string, initial: string, ttlMs: number): Promise<string>
+  /** Moves counters of one slot on in one call, each missing one created at `initial`, each with its own expiry (0: never). */
+  bumpMany(keys: readonly string[], initial: string, ttlsMs: readonly number[]): Promise<void>
   /**
    * Stores `entry` if the generation at `generationKey` is still `seen` (true when stored), and
    * releases the lease `token` holds (`''`: none).
@@ -43,19 +43,21 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     const name = commandName(file)
     if (typeof commands[name] === 'function') continue
     const lua = readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), 'utf8')
-    redis.defineCommand(name, { numberOfKeys: Number(/-(\d+)$/.exec(file)![1]), lua })
+    // `<name>-n.lua` takes any number of keys: its callers pass the count first
+    const keys = /-(\d+)$/.exec(file)
+    redis.defineCommand(name, keys ? { numberOfKeys: Number(keys[1]), lua } : { lua })
   }
   // looked up at each call, not bound once: tests (and tracing wrappers) can wrap a command
   const call = (file: string) => (...args: Array<string | Buffer | number>) => commands[commandName(file)]!.apply(redis, args)
   const generation = call(SCRIPTS.generation)
-  const bump = call(SCRIPTS.bump)
+  const bumpMany = call(SCRIPTS.bumpMany)
   const store = call(SCRIPTS.store)
   const lease = call(SCRIPTS.lease)
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   return {
     generation: async (key, initial, ttlMs) => String(await generation(key, initial, ttlMs)),
-    bump: async (key, initial, ttlMs) => String(await bump(key, initial, ttlMs)),
+    bumpMany: async (keys, initial, ttlsMs) => void (await bumpMany(keys.length, ...keys, initial, ...ttlsMs)),
     store: async (entryKey, generationKey, leaseKey, seen, entry, ttlMs, token) =>
       (await store(entryKey, generationKey, leaseKey, seen, entry, ttlMs, token)) === 1,
     lease: async (leaseKey, entryKey, token, ttlMs) => {
@@ -68,5 +70,5 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
 }
 
 function commandName(file: string): string {
-  return `ptc_${file.replace(/-\d+$/, '')}_${VERSION}`
+  return `ptc_${file.replace(/-(\d+|n)$/, '')}_${VERSION}`
 }
