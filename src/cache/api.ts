@@ -49,6 +49,8 @@ export interface ApiParts {
   metrics: Metrics
   summary: SummaryLog
   l1: L1 | undefined
+  /** Generation counters this process holds now. */
+  counters(): number
   /** A cached `findUnique` through the read path, on the client the extension was applied to. */
   findUnique(model: string, args: unknown): unknown
   ready(): Promise<void>
@@ -57,7 +59,7 @@ export interface ApiParts {
 
 export function createApi(parts: ApiParts): CacheApi {
   const { invalidator, metrics, l1 } = parts
-  const l1Size = () => l1 && { entries: l1.size, bytes: l1.usedBytes }
+  const l1Size = () => l1 && { entries: l1.size, bytes: l1.usedBytes, counters: parts.counters() }
   return {
     invalidate: (request) => invalidator.invalidate(request),
     invalidateAll: () => invalidator.invalidateAll(),

@@ -105,6 +105,7 @@ export class TieredCache {
       metrics,
       summary,
       l1,
+      counters: () => this.generations.size,
       findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
       ready: async () => bus?.ready(),
       close: () => {

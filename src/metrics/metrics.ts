@@ -155,7 +155,7 @@ export class Metrics {
   }
 
   /** The window since `resetMetrics()`. */
-  snapshot(l1: { entries: number; bytes: number } | undefined): MetricsSnapshot {
+  snapshot(l1: { entries: number; bytes: number; counters: number } | undefined): MetricsSnapshot {
     return snapshotOf(this.state.since(this.baseline), { windowMs: this.settings.now() - this.windowStart, breaker: this.breaker, l1 })
   }
 

@@ -100,8 +100,11 @@ export interface MetricsSnapshot {
   busDelayMs: { p50: number; p95: number; p99: number; count: number } | undefined
   /** The Redis circuit breaker: current state and transitions in the window (undefined: no Redis). */
   breaker: { state: 'open' | 'closed'; opened: number; closed: number } | undefined
-  /** What L1 holds now (undefined: L1 off). */
-  l1: { entries: number; bytes: number } | undefined
+  /**
+   * What L1 holds now (undefined: L1 off): entries, their encoded bytes, and the generation
+   * counters this process still holds for them (collected once no entry refers to one).
+   */
+  l1: { entries: number; bytes: number; counters: number } | undefined
   /** Query shapes that were read in the window, most time saved first. */
   shapes: QueryShape[]
   /** Shapes with queries over `metrics.slowQueryMs` in the window, slowest total first. */
@@ -113,7 +116,7 @@ export interface MetricsSnapshot {
 export interface LiveState {
   windowMs: number
   breaker: 'open' | 'closed' | undefined
-  l1: { entries: number; bytes: number } | undefined
+  l1: { entries: number; bytes: number; counters: number } | undefined
 }
 
 /** The public snapshot of a window of counters (metrics-state.ts). */

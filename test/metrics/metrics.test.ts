@@ -91,7 +91,7 @@ describe('the metrics collector', () => {
     expect(m.hitRateL1).toBe(33 / 45)
     expect(m.latency.db!.count).toBe(12)
     expect(m.breaker).toBeUndefined()
-    expect(m.l1).toEqual({ entries: expect.any(Number), bytes: expect.any(Number) })
+    expect(m.l1).toEqual({ entries: expect.any(Number), bytes: expect.any(Number), counters: expect.any(Number) })
     expect(m.shapes.map((s) => [s.model, s.operation, s.shape, s.hits, s.queries, s.savedMs])).toEqual([
       ['User', 'findUnique', '{where{id}}', 30, 10, 165],
       ['User', 'findMany', '{where{email{contains}}}', 2, 1, 40],
