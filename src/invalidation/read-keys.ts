@@ -6,7 +6,6 @@ import {
   modelCounter,
   relationCounter,
   unknownLinksCounter,
-  valueText,
   type CounterName,
 } from '../keys/names.js'
 import type { ModelFacts, RelationFacts, SchemaFacts } from '../schema/schema.js'
@@ -203,4 +202,3 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export { valueText }
