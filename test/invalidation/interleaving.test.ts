@@ -61,9 +61,13 @@ class World {
     for (const child of children) for (const m of Object.keys(start) as Model[]) this.top[m] += child.top[m] - start[m]
   }
 
-  /** Mostly a hot (seeded) row; else any id so far, or the next one: deleted, live or never was. */
+  /**
+   * Mostly a hot (seeded) row; else any id so far, or the next one: deleted, live or never was.
+   * Now and then the next id itself, so that reads cache the null a create must drop.
+   */
   id(r: Rng, model: Model): number {
     if (this.seeded[model] > 0 && r.chance(0.6)) return r.between(1, this.seeded[model])
+    if (r.chance(0.15)) return this.top[model] + 1
     return r.between(1, this.top[model] + 1)
   }
 
@@ -296,6 +300,210 @@ const READS: Array<(r: Rng, w: World) => Op> = [
 ]
 
 // ---------------------------------------------------------------------------------------------
+// Row-level reads and writes, by family: each read pins rows by an equality (a unique key, a
+// foreign key, a parent pinned by its id, an implicit many-to-many link), the keys row-level
+// invalidation records instead of a model's (DESIGN.md, "Fine-grained invalidation"), and each
+// write is one of the kinds it keys differently (src/invalidation/write-keys.ts). Many reads
+// answer null or [] (ids past the last row, emails nobody has yet), so that creates, key changes
+// and moves must reach them. Every run samples from all kinds, and more from one family (its
+// focus), so that the writes of a family meet the reads they can change within one run.
+
+type Kind = (r: Rng, w: World) => Op
+const FAMILIES = ['author', 'comments', 'email', 'tags', 'profile'] as const
+type Family = (typeof FAMILIES)[number]
+
+const ROW_READS: Record<Family, Kind[]> = {
+  // posts by their author: the foreign key Post.authorId, from either side
+  author: [
+    (r, w) => {
+      const id = w.id(r, 'post')
+      return op(`post.findUnique({id:${id}})`, ['Post'], (c) => c.post.findUnique({ where: { id } }))
+    },
+    (r, w) => {
+      const id = w.id(r, 'user')
+      const take = r.between(1, 3)
+      return op(`user.findUnique({id:${id}}) include posts take ${take}, _count`, ['User', 'Post', 'Comment'], (c) =>
+        c.user.findUnique({ where: { id }, include: { posts: { orderBy: { id: 'desc' }, take }, _count: true } }),
+      )
+    },
+    (r, w) => {
+      // null is a value too: posts whose author was disconnected or deleted (SetNull)
+      const authorId = r.chance(0.3) ? null : w.id(r, 'user')
+      const take = r.between(1, 3)
+      const dir = r.pick(['asc', 'desc'] as const)
+      return op(`post.findMany(authorId ${authorId}, id ${dir}, take ${take})`, ['Post'], (c) =>
+        c.post.findMany({ where: { authorId }, orderBy: { id: dir }, take }),
+      )
+    },
+    (r, w) => {
+      // no take: the resolver pattern, batched with same-tick reads of other authors
+      const authorId = w.id(r, 'user')
+      return op(`post.findMany(authorId ${authorId}) select id, title`, ['Post'], (c) =>
+        c.post.findMany({ where: { authorId }, select: { id: true, title: true, published: true }, orderBy: { id: 'asc' } }),
+      )
+    },
+    (r, w) => {
+      const authorId = w.id(r, 'user')
+      const published = r.chance(0.5)
+      return op(`post.findFirst(authorId ${authorId}, published ${published}) by title`, ['Post'], (c) =>
+        c.post.findFirst({ where: { authorId, published }, orderBy: [{ title: 'asc' }, { id: 'asc' }] }),
+      )
+    },
+    (r, w) => {
+      const ids = [w.id(r, 'user'), w.id(r, 'user')]
+      return op(`post.findMany(authorId in ${ids}) select authorId`, ['Post'], (c) =>
+        c.post.findMany({ where: { authorId: { in: ids } }, select: { id: true, authorId: true }, orderBy: { id: 'asc' } }),
+      )
+    },
+    (r, w) => {
+      const authorId = r.chance(0.3) ? null : w.id(r, 'user')
+      return op(`post.count(authorId ${authorId})`, ['Post'], (c) => c.post.count({ where: { authorId } }))
+    },
+    (r, w) => {
+      const id = w.id(r, 'user')
+      return op(`user.findUnique({id:${id}}) select _count posts published`, ['User', 'Post'], (c) =>
+        c.user.findUnique({ where: { id }, select: { id: true, _count: { select: { posts: { where: { published: true } } } } } }),
+      )
+    },
+  ],
+  // comments by their post: the foreign key Comment.postId
+  comments: [
+    (r, w) => {
+      const id = w.id(r, 'comment')
+      return op(`comment.findUnique({id:${id}})`, ['Comment'], (c) => c.comment.findUnique({ where: { id } }))
+    },
+    (r, w) => {
+      const postId = w.id(r, 'post')
+      const take = r.between(1, 3)
+      return op(`comment.findMany(postId ${postId}, take ${take})`, ['Comment'], (c) =>
+        c.comment.findMany({ where: { postId }, orderBy: { id: 'desc' }, take }),
+      )
+    },
+    (r, w) => {
+      const postId = w.id(r, 'post')
+      return op(`comment.findMany(postId ${postId})`, ['Comment'], (c) => c.comment.findMany({ where: { postId }, orderBy: { id: 'asc' } }))
+    },
+    (r, w) => {
+      const postId = w.id(r, 'post')
+      return op(`comment.count(postId ${postId})`, ['Comment'], (c) => c.comment.count({ where: { postId } }))
+    },
+    (r, w) => {
+      const authorId = r.chance(0.3) ? null : w.id(r, 'user')
+      return op(`comment.findMany(authorId ${authorId}) include post`, ['Comment', 'Post'], (c) =>
+        c.comment.findMany({ where: { authorId }, orderBy: { id: 'asc' }, include: { post: { select: { id: true, title: true } } } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'post')
+      return op(`post.findUnique({id:${id}}) include _count`, ['Post', 'Comment', 'PostTag'], (c) =>
+        c.post.findUnique({ where: { id }, include: { _count: true } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'post')
+      return op(`post.findUnique({id:${id}}) include comments, tags`, ['Post', 'Comment', 'PostTag', 'Tag'], (c) =>
+        c.post.findUnique({ where: { id }, include: { comments: { orderBy: { id: 'asc' } }, tags: { select: { name: true }, orderBy: { id: 'asc' } } } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'user')
+      return op(`user.findUnique({id:${id}}) select comments`, ['User', 'Comment'], (c) =>
+        c.user.findUnique({ where: { id }, select: { id: true, comments: { select: { id: true, postId: true }, orderBy: { id: 'asc' } } } }),
+      )
+    },
+  ],
+  // users by their unique email, answers that are null until a create or an email change
+  email: [
+    (r, w) => {
+      const email = w.email(r)
+      return op(`user.findUniqueOrThrow({email:${email}}) select id`, ['User'], (c) =>
+        c.user.findUniqueOrThrow({ where: { email }, select: { id: true, email: true } }),
+      )
+    },
+    (r, w) => {
+      const email = w.email(r)
+      return op(`user.findUnique({email:${email}}) select posts, _count`, ['User', 'Post', 'Comment'], (c) =>
+        c.user.findUnique({
+          where: { email },
+          select: { id: true, email: true, posts: { select: { id: true, title: true }, orderBy: { id: 'asc' } }, _count: true },
+        }),
+      )
+    },
+    (r, w) => {
+      const emails = [w.email(r), w.email(r)]
+      return op(`user.count(email in ${emails})`, ['User'], (c) => c.user.count({ where: { email: { in: emails } } }))
+    },
+    (r, w) => {
+      const email = w.email(r)
+      return op(`user.findFirst(email ${email}) select name`, ['User'], (c) =>
+        c.user.findFirst({ where: { email }, select: { id: true, name: true } }),
+      )
+    },
+  ],
+  // implicit many-to-many links of a post pinned by its id, and of a tag by its id or name
+  tags: [
+    (r, w) => {
+      const id = w.id(r, 'post')
+      return op(`post.findUnique({id:${id}}) select tags, _count tags`, ['Post', 'PostTag', 'Tag'], (c) =>
+        c.post.findUnique({ where: { id }, select: { id: true, tags: { orderBy: { id: 'asc' } }, _count: { select: { tags: true } } } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'post')
+      return op(`post.findUnique({id:${id}}) include tags`, ['Post', 'PostTag', 'Tag'], (c) =>
+        c.post.findUnique({ where: { id }, include: { tags: { select: { id: true }, orderBy: { id: 'asc' } } } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'tag')
+      return op(`tag.findUnique({id:${id}}) include posts`, ['Tag', 'PostTag', 'Post'], (c) =>
+        c.tag.findUnique({ where: { id }, include: { posts: { select: { id: true, authorId: true }, orderBy: { id: 'asc' } } } }),
+      )
+    },
+    (r) => {
+      const name = r.pick(TAGS)
+      return op(`tag.findUnique({name:${name}}) select _count posts`, ['Tag', 'PostTag', 'Post'], (c) =>
+        c.tag.findUnique({ where: { name }, select: { id: true, _count: { select: { posts: true } } } }),
+      )
+    },
+    (r, w) => {
+      const ids = [w.id(r, 'post'), w.id(r, 'post')]
+      return op(`post.findMany(id in ${ids}) select tags`, ['Post', 'PostTag', 'Tag'], (c) =>
+        c.post.findMany({ where: { id: { in: ids } }, select: { id: true, tags: { select: { name: true }, orderBy: { id: 'asc' } } }, orderBy: { id: 'asc' } }),
+      )
+    },
+  ],
+  // the one-to-one Profile, its foreign key (userId) unique and on the child's side
+  profile: [
+    (r, w) => {
+      const userId = w.id(r, 'user')
+      return op(`profile.findUnique({userId:${userId}})`, ['Profile'], (c) => c.profile.findUnique({ where: { userId } }))
+    },
+    (r, w) => {
+      const id = w.id(r, 'user')
+      return op(`user.findUnique({id:${id}}) select profile`, ['User', 'Profile'], (c) =>
+        c.user.findUnique({ where: { id }, select: { id: true, profile: { select: { bio: true, userId: true } } } }),
+      )
+    },
+    (r, w) => {
+      const email = w.email(r)
+      return op(`user.findUnique({email:${email}}) include profile`, ['User', 'Profile'], (c) =>
+        c.user.findUnique({ where: { email }, include: { profile: true } }),
+      )
+    },
+    (r, w) => {
+      const ids = [w.id(r, 'user'), w.id(r, 'user')]
+      return op(`profile.findMany(userId in ${ids})`, ['Profile'], (c) =>
+        c.profile.findMany({ where: { userId: { in: ids } }, orderBy: { id: 'asc' } }),
+      )
+    },
+  ],
+}
+
+/** Every kind of read: the ones above and the row-level ones of every family. */
+const ALL_READS: Kind[] = [...READS, ...FAMILIES.flatMap((f) => ROW_READS[f])]
+
+// ---------------------------------------------------------------------------------------------
 // Writes: every kind, nested writes, referential actions, transactions and raw SQL
 
 class Rollback extends Error {}
@@ -482,6 +690,271 @@ const WRITES: Array<(r: Rng, w: World) => Op> = [
   },
 ]
 
+const ROW_WRITES: Record<Family, Kind[]> = {
+  author: [
+    (r, w) => {
+      const authorId = r.chance(0.15) ? null : w.id(r, 'user')
+      const title = w.title(r)
+      const published = r.chance(0.5)
+      w.created('post')
+      return op(`post.create(authorId ${authorId}, published ${published})`, ['Post'], (c) =>
+        c.post.create({ data: { title, published, authorId } }),
+      )
+    },
+    (r, w) => {
+      const rows = Array.from({ length: r.between(1, 3) }, () => ({
+        title: w.title(r),
+        published: r.chance(0.5),
+        authorId: r.chance(0.2) ? null : w.id(r, 'user'),
+      }))
+      w.created('post', rows.length)
+      return op(`post.createMany(${JSON.stringify(rows)})`, ['Post'], (c) => c.post.createMany({ data: rows }))
+    },
+    (r, w) => {
+      // an update by id that keeps the foreign key: the author's lists change through the post-image
+      const id = w.id(r, 'post')
+      const published = r.chance(0.5)
+      const title = w.title(r)
+      return op(`post.update({id:${id}}, published ${published}, title)`, ['Post'], (c) =>
+        c.post.update({ where: { id }, data: { published, title }, select: { id: true } }),
+      )
+    },
+    (r, w) => {
+      // a foreign key changes: the post leaves one author's lists and counts and joins another's
+      const id = w.id(r, 'post')
+      const authorId = r.chance(0.2) ? null : w.id(r, 'user')
+      const how = r.int(3)
+      return op(`post.update({id:${id}}) move to author ${authorId} #${how}`, ['Post'], (c) =>
+        c.post.update({
+          where: { id },
+          data:
+            authorId === null
+              ? how === 0
+                ? { authorId: null }
+                : { author: { disconnect: true } }
+              : how === 0
+                ? { authorId }
+                : how === 1
+                  ? { author: { connect: { id: authorId } } }
+                  : { author: { connect: { email: `user${((authorId - 1) % 4) + 1}@example.com` } } },
+        }),
+      )
+    },
+    (r, w) => {
+      // an id past the last row takes the create path; a live one the update path (a move)
+      const id = r.chance(0.5) ? w.id(r, 'post') : w.top.post + 1
+      const authorId = r.chance(0.2) ? null : w.id(r, 'user')
+      const published = r.chance(0.5)
+      const title = w.title(r)
+      w.created('post')
+      return op(`post.upsert({id:${id}}, author ${authorId}, published ${published})`, ['Post'], (c) =>
+        c.post.upsert({ where: { id }, create: { title, authorId, published }, update: { authorId, published } }),
+      )
+    },
+    (r, w) => {
+      // nested, from the parent's side: the posts' foreign keys change, not the user's row
+      const id = w.id(r, 'user')
+      const postIds = w.ids(r, 'post', 2)
+      const kind = r.int(4)
+      const title = w.title(r)
+      if (kind === 3) w.created('post')
+      const ops = ['connect', 'disconnect', 'set', 'create'] as const
+      const posts = postIds.map((p) => ({ id: p }))
+      return op(`user.update({id:${id}}) posts ${ops[kind]} ${postIds}`, ['User', 'Post'], (c) =>
+        c.user.update({
+          where: { id },
+          data: {
+            posts:
+              kind === 0
+                ? { connect: posts }
+                : kind === 1
+                  ? { disconnect: posts }
+                  : kind === 2
+                    ? { set: posts }
+                    : { create: { title, published: true } },
+          },
+        }),
+      )
+    },
+  ],
+  comments: [
+    (r, w) => {
+      const postId = w.id(r, 'post')
+      const authorId = r.chance(0.3) ? null : w.id(r, 'user')
+      const body = w.text(r)
+      const nested = r.chance(0.5)
+      w.created('comment')
+      return op(`comment.create(post ${postId}, author ${authorId}${nested ? ', post connect' : ''})`, ['Comment'], (c) =>
+        nested ? c.comment.create({ data: { body, post: { connect: { id: postId } } } }) : c.comment.create({ data: { body, postId, authorId } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'comment')
+      const postId = w.id(r, 'post')
+      const nested = r.chance(0.5)
+      return op(`comment.update({id:${id}}) move to post ${postId}${nested ? ' (connect)' : ''}`, ['Comment'], (c) =>
+        c.comment.update({ where: { id }, data: nested ? { post: { connect: { id: postId } } } : { postId } }),
+      )
+    },
+    (r, w) => {
+      const id = r.chance(0.5) ? w.id(r, 'comment') : w.top.comment + 1
+      const postId = w.id(r, 'post')
+      const body = w.text(r)
+      w.created('comment')
+      return op(`comment.upsert({id:${id}}, post ${postId})`, ['Comment'], (c) =>
+        c.comment.upsert({ where: { id }, create: { body, postId }, update: { body, postId } }),
+      )
+    },
+    (r, w) => {
+      const id = w.victim(r, 'comment')
+      return op(`comment.delete({id:${id}})`, ['Comment'], (c) => c.comment.delete({ where: { id } }))
+    },
+    (r, w) => {
+      const from = w.id(r, 'post')
+      const to = w.id(r, 'post')
+      return op(`comment.updateMany(post ${from} -> post ${to})`, ['Comment'], (c) =>
+        c.comment.updateMany({ where: { postId: from }, data: { postId: to } }),
+      )
+    },
+    (r, w) => {
+      const authorId = w.id(r, 'user')
+      return op(`comment.deleteMany(author ${authorId})`, ['Comment'], (c) => c.comment.deleteMany({ where: { authorId } }))
+    },
+    (r, w) => {
+      const id = w.id(r, 'post')
+      const commentId = w.id(r, 'comment')
+      return op(`post.update({id:${id}}) comments connect ${commentId}`, ['Post', 'Comment'], (c) =>
+        c.post.update({ where: { id }, data: { comments: { connect: { id: commentId } } } }),
+      )
+    },
+  ],
+  email: [
+    (r, w) => {
+      // an email reads may have cached as null (or one taken: a unique violation)
+      const email = w.email(r)
+      const name = w.name(r)
+      w.created('user')
+      return op(`user.create(${email})`, ['User'], (c) => c.user.create({ data: { email, name } }))
+    },
+    (r, w) => {
+      const emails = r.sample(POOL_EMAILS, r.between(1, 2))
+      w.created('user', emails.length)
+      const andReturn = r.chance(0.5)
+      const data = emails.map((email) => ({ email, name: w.name(r) }))
+      return op(`user.createMany${andReturn ? 'AndReturn' : ''}(${emails}, skipDuplicates)`, ['User'], (c) =>
+        andReturn ? c.user.createManyAndReturn({ data, skipDuplicates: true }) : c.user.createMany({ data, skipDuplicates: true }),
+      )
+    },
+    (r, w) => {
+      // a unique field changes: reads by the old email must see null, by the new one the row
+      const id = w.id(r, 'user')
+      const email = r.chance(0.6) ? w.email(r) : w.uniqueEmail(r)
+      return op(`user.update({id:${id}}, email ${email})`, ['User'], (c) => c.user.update({ where: { id }, data: { email } }))
+    },
+    (r, w) => {
+      const email = w.email(r)
+      const name = w.name(r)
+      return op(`user.update({email:${email}}, name ${name})`, ['User'], (c) => c.user.update({ where: { email }, data: { name } }))
+    },
+    (r, w) => {
+      // the update path changes the unique key it was found by; the create path makes that key
+      const email = w.email(r)
+      const next = r.chance(0.5) ? w.email(r) : w.uniqueEmail(r)
+      const name = w.name(r)
+      w.created('user')
+      return op(`user.upsert(${email} -> ${next})`, ['User'], (c) =>
+        c.user.upsert({ where: { email }, create: { email, name }, update: { email: next } }),
+      )
+    },
+    (r, w) => {
+      // by email, cascading to the profile and nulling the posts' and comments' authorId
+      const email = w.email(r)
+      return op(`user.delete({email:${email}})`, ['User', 'Profile', 'Post', 'Comment'], (c) => c.user.delete({ where: { email } }))
+    },
+  ],
+  tags: [
+    (r, w) => {
+      // implicit many-to-many links, by the tags' ids or by their names
+      const id = w.id(r, 'post')
+      const tagIds = w.ids(r, 'tag', 2)
+      const byName = r.chance(0.3)
+      const connect = r.chance(0.5)
+      const targets = byName ? tagIds.map((t) => ({ name: TAGS[(t - 1) % TAGS.length]! })) : tagIds.map((t) => ({ id: t }))
+      return op(`post.update({id:${id}}) tags ${connect ? 'connect' : 'disconnect'} ${JSON.stringify(targets)}`, ['Post', 'PostTag'], (c) =>
+        c.post.update({ where: { id }, data: { tags: connect ? { connect: targets } : { disconnect: targets } }, select: { id: true } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'post')
+      const tagIds = w.ids(r, 'tag', 3)
+      return op(`post.update({id:${id}}) tags set ${tagIds}`, ['Post', 'PostTag'], (c) =>
+        c.post.update({ where: { id }, data: { tags: { set: tagIds.map((t) => ({ id: t })) } } }),
+      )
+    },
+    (r, w) => {
+      const id = w.id(r, 'tag')
+      const postIds = w.ids(r, 'post', 2)
+      const kind = r.pick(['connect', 'disconnect', 'set'] as const)
+      const posts = postIds.map((p) => ({ id: p }))
+      return op(`tag.update({id:${id}}) posts ${kind} ${postIds}`, ['Tag', 'PostTag'], (c) =>
+        c.tag.update({
+          where: { id },
+          data: { posts: kind === 'connect' ? { connect: posts } : kind === 'disconnect' ? { disconnect: posts } : { set: posts } },
+        }),
+      )
+    },
+    (r, w) => {
+      const name = r.pick(TAGS)
+      const postIds = w.ids(r, 'post', 2)
+      w.created('tag')
+      return op(`tag.create(${name}) posts connect ${postIds}`, ['Tag', 'PostTag'], (c) =>
+        c.tag.create({ data: { name, posts: { connect: postIds.map((id) => ({ id })) } } }),
+      )
+    },
+    (r, w) => {
+      // a linked row's own content and unique key change (a rename), or it goes with its links
+      const id = w.id(r, 'tag')
+      const name = r.chance(0.5) ? r.pick(TAGS) : `tag-${r.int(1e6)}`
+      const remove = r.chance(0.3)
+      return op(remove ? `tag.delete({id:${id}})` : `tag.update({id:${id}}, name ${name})`, ['Tag', 'PostTag'], (c) =>
+        remove ? c.tag.delete({ where: { id } }) : c.tag.update({ where: { id }, data: { name } }),
+      )
+    },
+  ],
+  profile: [
+    (r, w) => {
+      const userId = w.id(r, 'user')
+      return op(`profile.delete({userId:${userId}})`, ['Profile'], (c) => c.profile.delete({ where: { userId } }))
+    },
+    (r, w) => {
+      const id = w.id(r, 'user')
+      const create = r.chance(0.5)
+      const bio = w.text(r)
+      return op(`user.update({id:${id}}) profile ${create ? 'create' : 'delete'}`, ['User', 'Profile'], (c) =>
+        c.user.update({ where: { id }, data: { profile: create ? { create: { bio } } : { delete: true } } }),
+      )
+    },
+    (r, w) => {
+      const userId = w.id(r, 'user')
+      const bio = w.text(r)
+      return op(`profile.upsert({userId:${userId}}, ${bio})`, ['Profile'], (c) =>
+        c.profile.upsert({ where: { userId }, create: { userId, bio }, update: { bio } }),
+      )
+    },
+    (r, w) => {
+      // its unique foreign key changes: the profile moves to another user (or collides)
+      const userId = w.id(r, 'user')
+      const to = w.id(r, 'user')
+      return op(`profile.update({userId:${userId}}) move to user ${to}`, ['Profile'], (c) =>
+        c.profile.update({ where: { userId }, data: { userId: to } }),
+      )
+    },
+  ],
+}
+
+/** Every kind of write: the ones above and the row-level ones of every family. */
+const ALL_WRITES: Kind[] = [...WRITES, ...FAMILIES.flatMap((f) => ROW_WRITES[f])]
+
 /**
  * Writes that combine others: an interactive `$transaction` of 1–3 plain writes, with pauses
  * between them and before the commit (reads from outside run while its rows are written but not
@@ -540,17 +1013,61 @@ function compound(
       c.$transaction(inner.map((o) => o.run(c, api) as Prisma.PrismaPromise<unknown>)),
     )
   }
-  if (kind < 0.38) {
-    const id = r.between(1, 8)
-    const title = `${r.pick(TITLES)} ${r.int(1e6)}`
+  if (kind < 0.4) {
+    // raw SQL changes rows the cache cannot name: everything, or the models the caller names
+    const raw = rawWrite(r, w)
     const named = r.chance(0.5)
-    return op(`$executeRaw(post ${id} title ${title}${named ? ', affecting Post' : ''})`, ['Post'], (c, api) =>
-      named
-        ? api.affecting(['Post'], () => c.$executeRaw`UPDATE "Post" SET title = ${title} WHERE id = ${id}`)
-        : c.$executeRaw`UPDATE "Post" SET title = ${title} WHERE id = ${id}`,
+    return op(`$executeRaw(${raw.label}${named ? `, affecting ${raw.models}` : ''})`, raw.tables, (c, api) =>
+      named ? api.affecting(raw.models, () => raw.run(c)) : raw.run(c),
     )
   }
   return undefined
+}
+
+/** One raw statement: what it changes (tables), the models a caller names for it, and the statement. */
+function rawWrite(r: Rng, w: World): { label: string; tables: Table[]; models: string[]; run: (c: Client) => Promise<number> } {
+  const kind = r.int(5)
+  if (kind === 0) {
+    const id = r.between(1, 8)
+    const title = w.title(r)
+    return { label: `post ${id} title ${title}`, tables: ['Post'], models: ['Post'], run: (c) => c.$executeRaw`UPDATE "Post" SET title = ${title} WHERE id = ${id}` }
+  }
+  if (kind === 1) {
+    const id = w.id(r, 'post')
+    const authorId = w.id(r, 'user')
+    return {
+      label: `post ${id} moved to author ${authorId}`,
+      tables: ['Post'],
+      models: ['Post'],
+      run: (c) => c.$executeRaw`UPDATE "Post" SET "authorId" = ${authorId} WHERE id = ${id} AND EXISTS (SELECT 1 FROM "User" WHERE id = ${authorId})`,
+    }
+  }
+  if (kind === 2) {
+    const id = w.id(r, 'comment')
+    return { label: `delete comment ${id}`, tables: ['Comment'], models: ['Comment'], run: (c) => c.$executeRaw`DELETE FROM "Comment" WHERE id = ${id}` }
+  }
+  if (kind === 3) {
+    const post = w.id(r, 'post')
+    const tag = w.id(r, 'tag')
+    const link = r.chance(0.5)
+    return {
+      label: `${link ? 'link' : 'unlink'} post ${post} tag ${tag}`,
+      tables: ['PostTag'],
+      models: ['Post', 'Tag'],
+      run: (c) =>
+        link
+          ? c.$executeRaw`INSERT INTO "_PostToTag" ("A", "B") SELECT p.id, t.id FROM "Post" p, "Tag" t WHERE p.id = ${post} AND t.id = ${tag} ON CONFLICT DO NOTHING`
+          : c.$executeRaw`DELETE FROM "_PostToTag" WHERE "A" = ${post} AND "B" = ${tag}`,
+    }
+  }
+  const id = w.id(r, 'user')
+  const email = r.chance(0.6) ? w.email(r) : w.uniqueEmail(r)
+  return {
+    label: `user ${id} email ${email}`,
+    tables: ['User'],
+    models: ['User'],
+    run: (c) => c.$executeRaw`UPDATE "User" SET email = ${email} WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM "User" WHERE email = ${email})`,
+  }
 }
 
 function union(ops: readonly Op[], more: readonly Table[] = []): Table[] {
@@ -645,14 +1162,22 @@ async function run(seed: number, options: CacheOptions): Promise<void> {
   const api = cached.$cache
 
   // Each run works on a few kinds of reads and writes, so that keys are re-read and re-written
-  // often; the seeds together cover every kind, and the final sweep replays every kind of read.
+  // often, more of them from its focus family (reads and writes of the same rows and keys); the
+  // seeds together cover every kind, and the final sweep replays every kind of read.
   const actors = rng.between(3, 5)
-  const readKinds = rng.sample(READS, rng.between(5, 10))
-  const writeKinds = rng.sample(WRITES, rng.between(5, 11))
+  const focus = rng.sample(FAMILIES, 2)
+  const kinds = (plain: Kind[], rows: Record<Family, Kind[]>, n: number) => {
+    const focused = focus.flatMap((f) => rows[f])
+    const others = [...rng.sample(plain, n), ...rng.sample(FAMILIES.flatMap((f) => rows[f]), rng.between(1, 3))]
+    // every kind of the focus families, each drawn three times as often as any other kind
+    return [...new Set(others.filter((k) => !focused.includes(k))), ...focused, ...focused, ...focused]
+  }
+  const readKinds = kinds(READS, ROW_READS, rng.between(5, 10))
+  const writeKinds = kinds(WRITES, ROW_WRITES, rng.between(5, 11))
   const rounds = rng.between(6, 10)
   const steps = rng.between(2, 4)
   const writeRate = rng.pick([0.15, 0.3, 0.5])
-  const shape = `${actors} actors × ${rounds} rounds × ${steps} steps, write rate ${writeRate}`
+  const shape = `${actors} actors × ${rounds} rounds × ${steps} steps, write rate ${writeRate}, focus ${focus.join(' + ')}`
 
   const clock = new WriteClock<Table>()
   const oneTransactionAtATime = new Mutex()
@@ -724,6 +1249,10 @@ async function run(seed: number, options: CacheOptions): Promise<void> {
         const report = (v: Violation) => violations.push({ ...v, where: `${where}, ${v.where}` })
         const o = compound(r, w, plain, report, remember) ?? plain()
         await paused(actor.delays, step * 8, () => write(where, o))
+        // read-your-writes: the writer re-reads a few of its recent reads at once, so that an
+        // entry its write should have dropped is found before a later, wider write drops it
+        const again = r.sample(actor.recent, 2)
+        for (const [k, o] of again.entries()) await paused(actor.delays, step * 8 + 4 + k, () => read(`${where}, after its write`, o))
       } else if (r.chance(0.2)) {
         // a burst of concurrent reads: same-tick lookups, shared keys
         const burst = Array.from({ length: r.between(2, 4) }, () => pickRead(r, w, actor.recent, true))
@@ -776,7 +1305,7 @@ async function run(seed: number, options: CacheOptions): Promise<void> {
 
   // the final sweep adds every kind of read, including those this run did not use
   const finalRng = rng.fork(2000)
-  for (const make of READS) remember(make(finalRng, world))
+  for (const make of ALL_READS) remember(make(finalRng, world))
   await sweep('final sweep', replay.values())
 
   stats.runs++
