@@ -284,25 +284,20 @@ function gated(base: PrismaClient) {
     writeArrived: signal(),
     writeCommitted: signal(),
   }
+  // a marked read waits before its query is sent or after its answer came back
+  const held = async <T>(run: () => Promise<T>): Promise<T> => {
+    gates.readArrived.fire()
+    if (gates.readBefore) await gates.readBefore
+    const answer = await run()
+    gates.readAnswered.fire()
+    if (gates.readAfter) await gates.readAfter
+    return answer
+  }
   const client = base.$extends({
     query: {
       post: {
-        async findUnique({ args, query }) {
-          gates.readArrived.fire()
-          if (gates.readBefore) await gates.readBefore
-          const answer = await query(args)
-          gates.readAnswered.fire()
-          if (gates.readAfter) await gates.readAfter
-          return answer
-        },
-        async findMany({ args, query }) {
-          gates.readArrived.fire()
-          if (gates.readBefore) await gates.readBefore
-          const answer = await query(args)
-          gates.readAnswered.fire()
-          if (gates.readAfter) await gates.readAfter
-          return answer
-        },
+        findUnique: ({ args, query }) => held(() => query(args)),
+        findMany: ({ args, query }) => held(() => query(args)),
         async update({ args, query }) {
           gates.writeArrived.fire()
           if (gates.writeBefore) await gates.writeBefore
