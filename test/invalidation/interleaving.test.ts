@@ -1128,6 +1128,11 @@ interface Actor {
   recent: Op[]
 }
 
+/** The caches of the run in progress, closed when it ends. */
+const opened: CacheApi[] = []
+/** The run in progress (settled: its outcome is its test's). */
+let running: Promise<unknown> = Promise.resolve()
+
 /** What the runs did, printed with INTERLEAVING_VERBOSE=1: how much the oracle got to judge. */
 const stats = { runs: 0, reads: 0, quietReads: 0, sweptReads: 0, writes: 0, hitsL1: 0, writeErrors: {} as Record<string, number> }
 
@@ -1160,6 +1165,7 @@ async function run(seed: number, options: CacheOptions): Promise<void> {
   const cached = delayed.$extends(withCache(options))
   const client = cached as unknown as Client
   const api = cached.$cache
+  opened.push(api)
 
   // Each run works on a few kinds of reads and writes, so that keys are re-read and re-written
   // often, more of them from its focus family (reads and writes of the same rows and keys); the
@@ -1338,15 +1344,25 @@ async function dropKeys(redis: Redis | Cluster, namespace: string): Promise<void
 describe.each(tiers.map((t, i) => ({ ...t, index: i })))('interleaved reads and writes, $name', (tier) => {
   for (const seed of seeds) {
     it(`${tier.name} seed ${seed}`, async () => {
+      // a run that timed out goes on in the background; the next must not share its tables with it
+      await running
       // each run removes its own keys as it ends (useRedis clears the rest after the file)
       const namespace = `${redisCtx.namespace}.${tier.index}.${seed}`
       const options = tier.options(namespace)
-      try {
-        await run(seed, options)
-      } finally {
-        if (options.redis !== undefined) await dropKeys(redisCtx.redis, namespace)
-      }
-    })
+      const current = (async () => {
+        try {
+          await run(seed, options)
+        } finally {
+          // its bus subscription and summary timer: hundreds of seeds would otherwise pile them up
+          for (const api of opened.splice(0)) api.close()
+          if (options.redis !== undefined) await dropKeys(redisCtx.redis, namespace)
+        }
+      })()
+      running = current.catch(() => {})
+      await current
+      // runs are bounded by their operations, not by time: this only stops one that hangs (a
+      // long INTERLEAVING_SEEDS hunt on a loaded machine makes later seeds a few times slower)
+    }, 120_000)
   }
 })
 
