@@ -68,3 +68,28 @@ export class CacheKeyError extends TypeError {
     this.name = 'CacheKeyError'
   }
 }
+
+/**
+ * An error as it may be logged or handed to `onError`: its name, the first line of its message,
+ * its code and the Redis command's name. Never its arguments: ioredis's `command.args` hold the
+ * encoded row of a refused store, and a Prisma validation error prints the caller's arguments
+ * after its first line (test/tiers/log-safety.test.ts writes a secret and greps for it).
+ */
+export function safeError(error: unknown): Error {
+  if (error instanceof CacheError || error instanceof CacheKeyError) return error
+  const source = error instanceof Error ? error : new Error(String(error).split('\n')[0])
+  const safe = new Error(firstLine(source.message)) as Error & { code?: unknown; command?: string }
+  safe.name = source.name
+  const code = (source as { code?: unknown }).code
+  if (typeof code === 'string' || typeof code === 'number') safe.code = code
+  const command = (source as { command?: { name?: unknown } }).command?.name
+  if (typeof command === 'string') safe.command = command
+  const frames = (source.stack ?? '').split('\n').filter((line) => line.startsWith('    at '))
+  safe.stack = [`${safe.name}: ${safe.message}`, ...frames].join('\n')
+  return safe
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0]!.trim()
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line
+}

@@ -1,3 +1,4 @@
+import { safeError } from '../errors.js'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { CacheLogger } from '../config/options.js'
@@ -73,7 +74,7 @@ export class Bus {
         this.events.onUp()
       }
     } catch (error) {
-      this.logger?.warn({ err: error }, 'prisma-tiered-cache: bus subscription failed')
+      this.logger?.warn({ err: safeError(error) }, 'prisma-tiered-cache: bus subscription failed')
       this.down()
     }
   }

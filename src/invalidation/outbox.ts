@@ -1,3 +1,4 @@
+import { safeError } from '../errors.js'
 import type { Cluster, Redis } from 'ioredis'
 import type { CacheLogger } from '../config/options.js'
 import type { CounterName } from '../keys/names.js'
@@ -76,7 +77,7 @@ export class Outbox implements PendingInvalidations {
       return true
     } catch (error) {
       this.options.onError(error)
-      this.options.logger?.warn({ err: error, pattern }, 'prisma-tiered-cache: tag pattern invalidation failed, will retry')
+      this.options.logger?.warn({ err: safeError(error), pattern }, 'prisma-tiered-cache: tag pattern invalidation failed, will retry')
       return false
     }
   }

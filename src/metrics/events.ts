@@ -1,3 +1,4 @@
+import { safeError } from '../errors.js'
 import type { CacheLogger } from '../config/options.js'
 import type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from '../config/event-types.js'
 import { parseCounter, type CounterName } from '../keys/names.js'
@@ -51,14 +52,14 @@ export class Events {
   }
 
   error(source: ErrorEvent['source'], error: unknown, model?: string, operation?: string): void {
-    if (this.listeners.onError !== undefined) this.call('onError', errorEvent(source, error, model, operation))
+    if (this.listeners.onError !== undefined) this.call('onError', errorEvent(source, safeError(error), model, operation))
   }
 
   private call<K extends keyof CacheEvents>(name: K, event: Parameters<NonNullable<CacheEvents[K]>>[0]): void {
     try {
       ;(this.listeners[name] as (event: unknown) => void)(event)
     } catch (error) {
-      this.logger?.warn({ err: error, listener: name }, 'prisma-tiered-cache: an event listener threw')
+      this.logger?.warn({ err: safeError(error), listener: name }, 'prisma-tiered-cache: an event listener threw')
     }
   }
 }

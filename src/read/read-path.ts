@@ -1,4 +1,4 @@
-import { CacheConfigError } from '../errors.js'
+import { CacheConfigError, safeError } from '../errors.js'
 import type { CacheStrategy } from '../config/options.js'
 import { withoutStrategy, type EntryPolicy, type Policy } from '../config/policy.js'
 import type { Transactions } from '../invalidation/transactions.js'
@@ -115,7 +115,7 @@ export class ReadPath {
     } catch (error) {
       if (!(error instanceof CacheConfigError)) throw error
       // a malformed per-call strategy must not fail the caller's query: run it uncached, say why
-      this.parts.options.logger?.warn({ err: error, model, operation }, 'prisma-tiered-cache: bad cacheStrategy, read not cached')
+      this.parts.options.logger?.warn({ err: safeError(error), model, operation }, 'prisma-tiered-cache: bad cacheStrategy, read not cached')
       return 'badCacheStrategy'
     }
     if (policy !== null) return policy

@@ -1,3 +1,4 @@
+import { safeError } from '../errors.js'
 import { Lease } from '../stampede/lease.js'
 import type { L2Lookup } from '../tiers/l2.js'
 import { decoded } from './decoded.js'
@@ -26,7 +27,7 @@ export class Refresher {
       .catch((error: unknown) => {
         read.stats.refreshErrors++
         this.parts.events.error('refresh', error, read.model, read.keyOperation)
-        this.parts.options.logger?.warn({ err: error, model: read.model, operation: read.keyOperation }, 'prisma-tiered-cache: refresh failed, stale value kept')
+        this.parts.options.logger?.warn({ err: safeError(error), model: read.model, operation: read.keyOperation }, 'prisma-tiered-cache: refresh failed, stale value kept')
       })
       .finally(() => this.refreshing.delete(read.key))
   }

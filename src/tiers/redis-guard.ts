@@ -1,5 +1,5 @@
 import type { CacheLogger } from '../config/options.js'
-import { RedisTimeoutError } from '../errors.js'
+import { RedisTimeoutError, safeError } from '../errors.js'
 import { Breaker } from './breaker.js'
 
 /** Counts the Redis failures of one kind of read (metrics' per-operation counters). */
@@ -61,17 +61,40 @@ export class RedisGuard {
       this.breaker.failure()
       if (errors !== undefined) errors.redisErrors++
       this.options.onError(error)
-      if (!this.breaker.isOpen) this.options.logger?.warn({ err: error }, 'prisma-tiered-cache: Redis call failed')
+      if (!this.breaker.isOpen) this.options.logger?.warn({ err: safeError(error) }, 'prisma-tiered-cache: Redis call failed')
       return undefined
     }
   }
 }
 
+/**
+ * Rejects when Redis has had `ms` to answer, measured against Redis rather than this process:
+ * a reply already waiting in the socket is read in the poll phase that follows the timer phase,
+ * so an expired timer first yields once (`setImmediate`), and a window the event loop was busy
+ * through (the timer fired late by more than half of it) is granted again, twice at most, so a
+ * stalled Redis behind a busy loop still times out (test/tiers/timeouts.test.ts).
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  let settled = false
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(ms)), ms)
+    let regrants = 2
+    const arm = () => {
+      const due = performance.now() + ms
+      timer = setTimeout(() => {
+        const late = performance.now() - due
+        setImmediate(() => {
+          if (settled) return
+          if (late > ms / 2 && regrants-- > 0) arm()
+          else reject(new RedisTimeoutError(ms))
+        })
+      }, ms)
+    }
+    arm()
   })
   promise.catch(() => {}) // a late failure after the timeout has nobody to tell
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  return Promise.race([promise, timeout]).finally(() => {
+    settled = true
+    clearTimeout(timer)
+  })
 }
