@@ -109,10 +109,12 @@ export class Outbox implements PendingInvalidations {
     if (pending.length === 0) return true
     const done = await this.l2.guard.run(undefined, async () => {
       await this.l2.bump(pending)
-      // after the counters: a process that hears of a bump must find it in Redis already
-      await this.options.publish?.(pending)
       return true
     })
+    // after the counters, so that a process that hears of a bump finds it in Redis already; and
+    // whether or not Redis took it: other processes' L1 must drop what this write changed even
+    // when Redis refuses writes (their L2 reads then miss at worst, see L2.bump)
+    if (this.options.publish !== undefined) await this.l2.guard.run(undefined, () => this.options.publish!(pending))
     if (done === undefined) {
       this.retryLater()
       return false

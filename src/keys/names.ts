@@ -96,16 +96,19 @@ export function modelOf(name: CounterName): string | undefined {
  * - `<ns>:{<Model>}:<kind>:…:gen`: the model's other counters (`a`, `e`, `f`, `l`, `lu`), same slot;
  * - `<ns>:{t:<tag>}:gen`, `<ns>:{r:<relation>}:gen`, `<ns>:{*}:gen`: tag, relation and global
  *   counters, in slots of their own;
+ * - `<ns>:{*}:server`: the run_id of the server the global counter was last renewed for (same slot);
  * - `<ns>:bus`: the invalidation channel.
  */
 export class RedisKeys {
   readonly busChannel: string
+  readonly serverIdentity: string
 
   constructor(
     private readonly namespace: string,
     private readonly schemaHash: string,
   ) {
     this.busChannel = `${namespace}:bus`
+    this.serverIdentity = `${namespace}:{*}:server`
   }
 
   entry(model: string, readKey: string): string {

@@ -15,6 +15,7 @@ const SCRIPTS = {
   lease: 'lease-2',
   release: 'release-1',
   renew: 'renew-1',
+  epoch: 'epoch-2',
 } as const
 
 type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
@@ -35,6 +36,8 @@ export interface Scripts {
   release(leaseKey: string, token: string): Promise<boolean>
   /** Extends a lease if `token` still holds it. */
   renew(leaseKey: string, token: string, ttlMs: number): Promise<boolean>
+  /** Renews `allKey` at `fresh` unless `ownerKey` already records this server's run_id (true when renewed). */
+  epoch(ownerKey: string, allKey: string, fresh: string): Promise<boolean>
 }
 
 export function registerScripts(redis: Redis | Cluster): Scripts {
@@ -55,6 +58,7 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const lease = call(SCRIPTS.lease)
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
+  const epoch = call(SCRIPTS.epoch)
   return {
     generation: async (key, initial, ttlMs) => String(await generation(key, initial, ttlMs)),
     bumpMany: async (keys, initial, ttlsMs) => void (await bumpMany(keys.length, ...keys, initial, ...ttlsMs)),
@@ -66,6 +70,7 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     },
     release: async (leaseKey, token) => (await release(leaseKey, token)) === 1,
     renew: async (leaseKey, token, ttlMs) => (await renew(leaseKey, token, ttlMs)) === 1,
+    epoch: async (ownerKey, allKey, fresh) => (await epoch(ownerKey, allKey, fresh)) === 1,
   }
 }
 

@@ -101,6 +101,7 @@ function runWorker(): void {
       },
     })
     const redis = init.redisUrl === undefined ? undefined : new Redis(init.redisUrl)
+    redis?.on('error', () => {}) // an application logs these (test/tiers/faults.test.ts restarts Redis)
     const log = (level: 'info' | 'warn' | 'error') => (_obj: object, msg?: string) => {
       if (level !== 'info') warnings.push(msg ?? '')
       else notices.push(msg ?? '')
