@@ -71,7 +71,10 @@ export class TieredCache {
         now: options.now,
         logger: options.logger,
         onError,
-        onBreakerChange: (state) => metrics.breakerChanged(state),
+        onBreakerChange: (state) => {
+          metrics.breakerChanged(state)
+          if (bus !== undefined) bus.breakerOpen = state === 'open'
+        },
       })
       l2 = new L2(options.redis, keys, guard, counterTtlMs(options))
       if (l1 !== undefined) bus = this.openBus(keys.busChannel, l1, metrics, events)
@@ -134,13 +137,13 @@ export class TieredCache {
         l1.ttlCapMs = degradedTtlMs
         // closed by `$cache.close()`: expected, said at info level; lost: a warning
         if (closed) this.options.logger?.info({}, 'prisma-tiered-cache: invalidation bus closed; L1 flushed, its ttl capped')
-        else this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost; L1 flushed, its ttl capped')
+        else this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost or stalled; L1 flushed, its ttl capped')
       },
       onUp: () => {
         l1.clear()
         l1.ttlCapMs = Infinity
       },
-    }, this.options.logger)
+    }, this.options.logger, degradedTtlMs)
     // one listener per cache on the user's client, and the client's limit raised by one with it:
     // more than ten caches on one client is ordinary, not a leak (MaxListenersExceededWarning)
     const closeBus = () => bus.close()

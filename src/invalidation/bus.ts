@@ -2,6 +2,7 @@ import { safeError } from '../errors.js'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { CacheLogger } from '../config/options.js'
+import { Heartbeat } from './heartbeat.js'
 
 /** A message on the bus: who bumped, and which counters. Never values. */
 interface BusMessage {
@@ -14,7 +15,10 @@ interface BusMessage {
 export interface BusEvents {
   /** Counters another process bumped. */
   onBumped(names: string[], delayMs: number): void
-  /** The subscription is lost (or, `closed`, its owner closed it): messages may be missed from now on. */
+  /**
+   * The subscription is lost, stalled (its heartbeat did not come back in time), or Redis is
+   * being skipped (the breaker is open); `closed`: its owner closed it. Messages may be missed.
+   */
   onDown(closed: boolean): void
   /** Subscribed again; anything published meanwhile was missed. */
   onUp(): void
@@ -28,22 +32,31 @@ export interface BusEvents {
 export class Bus {
   readonly origin = randomBytes(8).toString('base64url')
   private readonly subscriber: Redis | Cluster
+  private subscribed = false
+  /** What the owner was last told: subscribed, heard its heartbeat in time, breaker closed. */
   private up = false
   /** Closed by its owner: the connection going away is expected, not a lost bus. */
   private closed = false
+  private readonly heartbeat: Heartbeat
+  /** This process's own channel, for its heartbeat only: nobody else receives it. */
+  private readonly heartbeatChannel: string
 
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly channel: string,
     private readonly events: BusEvents,
     private readonly logger: CacheLogger | undefined,
+    /** A heartbeat not back within this is a stalled bus (`l1.degradedTtlMs`). */
+    stallMs: number,
   ) {
+    this.heartbeatChannel = `${channel}:${this.origin}`
+    this.heartbeat = new Heartbeat(stallMs, () => this.redis.publish(this.heartbeatChannel, '1'), () => this.update())
     this.subscriber = redis.duplicate()
     this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text))
     this.subscriber.on('ready', () => void this.subscribe())
-    this.subscriber.on('close', () => this.down())
-    this.subscriber.on('end', () => this.down())
-    this.subscriber.on('error', () => this.down())
+    this.subscriber.on('close', () => this.lost())
+    this.subscriber.on('end', () => this.lost())
+    this.subscriber.on('error', () => this.lost())
     void this.subscribe() // connects a lazy client too; ioredis resubscribes after reconnects
   }
 
@@ -63,29 +76,45 @@ export class Bus {
 
   close(): void {
     this.closed = true
+    this.heartbeat.stop()
     this.subscriber.disconnect()
+  }
+
+  /** Redis is skipped while the breaker is open: the bus counts as lost meanwhile. */
+  set breakerOpen(open: boolean) {
+    this.heartbeat.suspended = open
+    this.update()
   }
 
   private async subscribe(): Promise<void> {
     try {
-      await this.subscriber.subscribe(this.channel)
-      if (!this.up) {
-        this.up = true
-        this.events.onUp()
-      }
+      await this.subscriber.subscribe(this.channel, this.heartbeatChannel)
+      this.subscribed = true
+      this.heartbeat.start()
+      this.update()
     } catch (error) {
       this.logger?.warn({ err: safeError(error) }, 'prisma-tiered-cache: bus subscription failed')
-      this.down()
+      this.lost()
     }
   }
 
-  private down(): void {
-    if (!this.up) return
-    this.up = false
-    this.events.onDown(this.closed)
+  private lost(): void {
+    this.subscribed = false
+    this.update()
   }
 
+  /** Tells the owner when the bus becomes trustworthy or stops being so. */
+  private update(): void {
+    const up = this.subscribed && !this.closed && this.heartbeat.healthy
+    if (up === this.up) return
+    this.up = up
+    if (up) this.events.onUp()
+    else this.events.onDown(this.closed)
+  }
+
+
   private receive(channel: string, text: string): void {
+    if (channel === this.heartbeatChannel) return this.heartbeat.heard()
     if (channel !== this.channel) return
     let message: BusMessage
     try {

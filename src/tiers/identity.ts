@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { ALL, type RedisKeys } from '../keys/names.js'
-import type { RedisGuard } from './redis-guard.js'
+import type { ErrorCounter, RedisGuard } from './redis-guard.js'
 import type { Scripts } from './scripts.js'
 
 /** ioredis's socket: a new object on every (re)connection, so identity comparison tells them apart. */
@@ -37,15 +37,15 @@ export class ServerIdentity {
   }
 
   /** Checks the connection in use; false when Redis did not answer (L2 is then not used). */
-  check(): Promise<boolean> {
-    this.checking ??= this.checkNow().finally(() => (this.checking = undefined))
+  check(errors?: ErrorCounter): Promise<boolean> {
+    this.checking ??= this.checkNow(errors).finally(() => (this.checking = undefined))
     return this.checking
   }
 
-  private async checkNow(): Promise<boolean> {
+  private async checkNow(errors: ErrorCounter | undefined): Promise<boolean> {
     const connection = this.connection()
     const fresh = String(randomInt(1, 2 ** 47))
-    const done = await this.guard.run(undefined, () => this.scripts.epoch(this.keys.serverIdentity, this.keys.counter(ALL), fresh))
+    const done = await this.guard.run(errors, () => this.scripts.epoch(this.keys.serverIdentity, this.keys.counter(ALL), fresh))
     // no socket before the first connection: the call went over the one made for it
     if (done === undefined || (connection !== undefined && connection !== this.connection())) return false
     this.checked = this.connection()

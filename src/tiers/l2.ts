@@ -78,7 +78,7 @@ export class L2 implements LeaseStore {
     requests: ReadonlyArray<{ entryKey: string; dependencies: readonly CounterName[] }>,
     errors?: ErrorCounter,
   ): Promise<L2Lookup[] | undefined> {
-    if (!this.ready() && !(await this.usable())) return undefined
+    if (!this.ready() && !(await this.usable(errors))) return undefined
     const connection = this.identity.connection()
     const found = await this.guard.run(errors, async () => {
       const names = [...new Set(requests.flatMap((r) => r.dependencies))]
@@ -203,9 +203,10 @@ export class L2 implements LeaseStore {
     return this.pending.idle() && !this.guard.isOpen && this.identity.current()
   }
 
-  private async usable(): Promise<boolean> {
+  /** Whether L2 can be read now; a failure of what that takes counts on the reader's `errors`. */
+  private async usable(errors?: ErrorCounter): Promise<boolean> {
     if (!this.guard.allow()) return false
-    if (!this.identity.current() && !(await this.identity.check())) return false
+    if (!this.identity.current() && !(await this.identity.check(errors))) return false
     return this.pending.idle() || (await this.pending.flush())
   }
 }

@@ -226,3 +226,34 @@ describe('maxmemory', () => {
     expect(stale).toBe(0)
   })
 })
+
+describe('a stalled Redis', () => {
+  const server = new OwnRedis()
+  beforeAll(() => server.start())
+  afterAll(() => server.remove())
+
+  it('CLIENT PAUSE longer than degradedTtlMs: L1 is dropped once the heartbeat is late, then every answer is fresh', async () => {
+    const db = ctx.db.prisma
+    const user = await db.user.create({ data: { email: 'ann@example.com', name: 'v0' } })
+    const degradedTtlMs = 400
+    const init = {
+      databaseUrl: ctx.url,
+      redisUrl: `redis://127.0.0.1:${server.port}`,
+      cache: { namespace: `pause${run++}`, redisTimeoutMs: 150, l1: { degradedTtlMs } },
+    }
+    await Promise.all([writer.init(init), reader.init(init)])
+    await Promise.all([writer.request({ cmd: 'ready' }), reader.request({ cmd: 'ready' })])
+    for (const worker of [writer, reader, writer, reader]) await worker.read('user', 'findUnique', byId(user.id))
+    expect((await reader.metrics()).hitsL1).toBeGreaterThan(0)
+
+    // the reader says so when it stops trusting its bus; a pause of 10× degradedTtlMs leaves room
+    const noticed = reader.next((e) => e.event === 'log' && e.level === 'warn' && e.msg.includes('invalidation bus lost'), 3500)
+    await server.cli('client', 'pause', String(degradedTtlMs * 10), 'ALL')
+    await writer.write('user', 'update', { where: { id: user.id }, data: { name: 'v1' } })
+    const expected = await db.user.findUnique(byId(user.id))
+    await noticed
+    for (let i = 0; i < 5; i++) expect(await reader.read('user', 'findUnique', byId(user.id))).toEqual(expected)
+    await server.cli('client', 'unpause')
+    for (let i = 0; i < 5; i++) expect(await reader.read('user', 'findUnique', byId(user.id))).toEqual(expected)
+  })
+})
