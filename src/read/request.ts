@@ -1,3 +1,4 @@
+import { inCallerOrder } from '../codec/field-order.js'
 import type { EntryPolicy } from '../config/policy.js'
 import type { ResolvedOptions } from '../config/resolve.js'
 import { readCounters } from '../invalidation/read-dependencies.js'
@@ -106,5 +107,5 @@ export function answer(read: ReadRequest, value: unknown): unknown {
 
 /** `answer` for the L1 hit path, which builds no request object. */
 export function answerOf(value: unknown, operation: string, keyOperation: string, args: unknown, run: QueryRunner): unknown {
-  return value === null && keyOperation !== operation ? run.query(operation, args) : value
+  return value === null ? (keyOperation !== operation ? run.query(operation, args) : value) : inCallerOrder(value, args)
 }
