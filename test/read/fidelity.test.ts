@@ -20,6 +20,10 @@ function freshNamespace(): string {
 const tiers = [
   { name: 'L2 only', options: (): CacheOptions => ({ redis: redisCtx.redis, l1: false as const, namespace: freshNamespace() }) },
   { name: 'L1+L2', options: (): CacheOptions => ({ redis: redisCtx.redis, namespace: freshNamespace() }) },
+  {
+    name: 'L1+L2, model-wide invalidation',
+    options: (): CacheOptions => ({ redis: redisCtx.redis, namespace: freshNamespace(), invalidation: 'model' as const }),
+  },
 ]
 
 type Cached = ReturnType<typeof cachedClient>
@@ -98,8 +102,51 @@ describe.each(tiers)('$name', (tier) => {
       await same((c) => c.post.findMany({ orderBy: byId, include: { author: { select: { id: true, name: true } } } }))
       const { User, Post } = prisma.$cache.metrics().models
       // L2 only answers only some of these from Redis today (reads with relations often miss there)
-      if (tier.name === 'L1+L2') expect([User!.hitsL1, Post!.hitsL1]).toEqual([4, 1])
+      if (tier.name !== 'L2 only') expect([User!.hitsL1, Post!.hitsL1]).toEqual([4, 1])
       else expect(User!.hitsL2 + Post!.hitsL2).toBeGreaterThan(0)
     })
+  })
+
+  describe('_count: true depends on every relation it counts', () => {
+    const byId = { id: 'asc' } as const
+    const hits = () => {
+      const m = prisma.$cache.metrics().models
+      return (['User', 'Post'] as const).reduce((n, name) => n + (m[name]?.hitsL1 ?? 0) + (m[name]?.hitsL2 ?? 0), 0)
+    }
+    const reads = {
+      'include _count': (c: Cached) => c.user.findMany({ orderBy: byId, include: { _count: true } }),
+      'select _count': (c: Cached) => c.user.findMany({ orderBy: byId, select: { id: true, _count: true } }),
+      'findUnique select _count': (c: Cached) => c.user.findUnique({ where: { id: s.ann.id }, select: { _count: true } }),
+      'nested _count': (c: Cached) =>
+        c.user.findMany({ orderBy: byId, include: { posts: { orderBy: byId, include: { _count: true } } } }),
+    }
+    const writes = {
+      'a comment': () => prisma.comment.create({ data: { body: 'new', postId: 1, authorId: s.ann.id } }),
+      'a post': () => prisma.post.create({ data: { title: 'new', authorId: s.ann.id } }),
+      'a tag link': () => prisma.tag.create({ data: { name: 't2', posts: { connect: { id: 1 } } } }),
+    }
+    for (const [readName, read] of Object.entries(reads)) {
+      for (const [writeName, write] of Object.entries(writes)) {
+        it(`${readName}, after ${writeName} is created`, async () => {
+          await same(read)
+          await same(read)
+          const before = text(await read(ctx.db.prisma as unknown as Cached))
+          await write()
+          const after = text(await read(ctx.db.prisma as unknown as Cached))
+          await same(read)
+          // a user's _count counts posts and comments; tags are counted only under posts
+          if (readName === 'nested _count' || writeName !== 'a tag link') expect(after).not.toBe(before)
+        })
+      }
+      it(`${readName}, a write elsewhere leaves it cached`, async () => {
+        await same(read)
+        await same(read)
+        const warm = hits()
+        await prisma.sample.deleteMany({ where: { id: -1 } })
+        await prisma.profile.update({ where: { userId: s.ann.id }, data: { bio: 'changed' } })
+        await same(read)
+        expect(hits()).toBe(warm + 1)
+      })
+    }
   })
 })
