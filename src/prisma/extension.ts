@@ -25,6 +25,8 @@ const WRITES = new Set([
   'deleteMany',
 ])
 
+const READS = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']
+
 type Client = { $transaction: Begin }
 
 /**
@@ -36,7 +38,8 @@ export function withCache(options?: CacheOptions) {
   const resolved = resolveOptions(options)
   return Prisma.defineExtension((client) => {
     const base = client as unknown as Record<string, Record<string, (args: unknown) => PromiseLike<unknown>>>
-    const cache = new TieredCache(resolved, new SchemaFacts(client), (model) => ({
+    const schema = new SchemaFacts(client)
+    const cache = new TieredCache(resolved, schema, (model) => ({
       query: (operation, args) => base[delegateName(model)]![operation]!(args),
     }))
     const { reads, invalidator, transactions } = cache
@@ -63,9 +66,20 @@ export function withCache(options?: CacheOptions) {
         'prisma-tiered-cache: extensions are applied on top of withCache(); their query hooks and result fields do not apply to cached reads. Apply withCache() last.',
       )
     }
-    function read(operation: string) {
+    // A method called detached from its delegate (`const { findMany } = prisma.user`) has no
+    // `this`: Prisma's own methods work so, and ours then read from the client they extend.
+    const detached = new Map<string, ModelContext>()
+    const detachedContext = (model: string) => {
+      let ctx = detached.get(model)
+      if (ctx === undefined) detached.set(model, (ctx = { $name: model, $parent: base as ModelContext['$parent'] }))
+      return ctx
+    }
+    function read(operation: string, model?: string) {
       return function (this: unknown, args?: unknown) {
-        const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+        const ctx =
+          this === undefined && model !== undefined
+            ? detachedContext(model)
+            : (Prisma.getExtensionContext(this) as unknown as ModelContext)
         // our own read's query, back here because extensions were applied on top of this one
         if (forwarding.active) {
           warnStacked()
@@ -77,9 +91,19 @@ export function withCache(options?: CacheOptions) {
       }
     }
 
+    // The same methods per model, knowing their model: they answer detached calls too. Prisma
+    // prefers a model's own methods to `$allModels`' (which stay for the types).
+    const perModel: Record<string, Record<string, (args?: unknown) => unknown>> = {}
+    for (const model of schema.models.keys()) {
+      const methods: Record<string, (args?: unknown) => unknown> = {}
+      for (const operation of READS) methods[operation] = read(operation, model)
+      perModel[delegateName(model)] = methods
+    }
+
     return client.$extends({
       name: 'prisma-tiered-cache',
       model: {
+        ...(perModel as {}),
         $allModels: {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>) {
             return read('findUnique').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>

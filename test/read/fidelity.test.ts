@@ -149,4 +149,26 @@ describe.each(tiers)('$name', (tier) => {
       })
     }
   })
+
+  it('a destructured read method works as on the plain client', async () => {
+    const plain = ctx.db.prisma.user
+    const cached = prisma.user
+    const calls = (d: typeof cached) => {
+      const { findMany, findUnique, findFirst, count } = d
+      return [
+        () => findMany({ orderBy: { id: 'asc' } }),
+        () => findMany(),
+        () => findUnique({ where: { id: s.ann.id } }),
+        () => findFirst({ where: { name: 'Bob' } }),
+        () => count(),
+      ]
+    }
+    const expected = await Promise.all(calls(plain as unknown as typeof cached).map((call) => call()))
+    for (let round = 0; round < 2; round++) {
+      const answers = await Promise.all(calls(cached).map((call) => call()))
+      expect(answers.map(text)).toEqual(expected.map(text))
+    }
+    const { User } = prisma.$cache.metrics().models
+    expect(User!.misses).toBe(5) // four findMany/findUnique/findFirst keys and the count
+  })
 })
