@@ -32,7 +32,11 @@ export interface CacheApi {
    * tick are batched like any findUnique, and a loader answers each distinct load once.
    */
   loader(): RequestLoader
-  /** Resolves once the invalidation bus is subscribed (immediately without Redis). */
+  /**
+   * Resolves once the invalidation bus is subscribed (immediately without Redis); rejects with a
+   * `CacheError` (code `PTC_BUS`) when Redis refuses the subscription or it is not made within
+   * max(5 s, 10 × `redisTimeoutMs`).
+   */
   ready(): Promise<void>
   /** Stops summary logs and closes the bus connection this extension opened. Your own Redis client stays yours. */
   close(): void

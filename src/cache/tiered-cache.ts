@@ -110,7 +110,8 @@ export class TieredCache {
       l1,
       counters: () => this.generations.size,
       findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
-      ready: async () => bus?.ready(),
+      // long enough for a reconnect or two, short enough for a readiness probe
+      ready: async () => bus?.ready(Math.max(5000, 10 * this.options.redisTimeoutMs)),
       close: () => {
         summary.stop()
         this.detachBus()

@@ -1,4 +1,4 @@
-import { safeError } from '../errors.js'
+import { CacheError, safeError } from '../errors.js'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { CacheLogger } from '../config/options.js'
@@ -38,6 +38,8 @@ export class Bus {
   /** Closed by its owner: the connection going away is expected, not a lost bus. */
   private closed = false
   private readonly heartbeat: Heartbeat
+  /** Why Redis refused the last subscription attempt (NOPERM, …), until one succeeds. */
+  private refused: string | undefined
   /** This process's own channel, for its heartbeat only: nobody else receives it. */
   private readonly heartbeatChannel: string
 
@@ -69,9 +71,22 @@ export class Bus {
     return this.redis.publish(this.channel, JSON.stringify(message))
   }
 
-  /** Resolves once subscribed (for tests and startup ordering). */
-  async ready(): Promise<void> {
-    while (!this.up) await new Promise((resolve) => setTimeout(resolve, 5))
+  /**
+   * Resolves once subscribed (for tests and startup ordering); rejects when Redis refuses the
+   * subscription (an ACL without the channel), or after `boundMs` without it, so that startup
+   * code awaiting it never hangs (test/tiers/ready.test.ts).
+   */
+  async ready(boundMs: number): Promise<void> {
+    const deadline = performance.now() + boundMs
+    while (!this.up) {
+      if (this.refused !== undefined) {
+        throw new CacheError('PTC_BUS', `prisma-tiered-cache: Redis refused the subscription to ${this.channel}: ${this.refused}`, { tier: 'l2' })
+      }
+      if (performance.now() > deadline) {
+        throw new CacheError('PTC_BUS', `prisma-tiered-cache: not subscribed to ${this.channel} within ${boundMs} ms; is Redis reachable?`, { tier: 'l2' })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
   }
 
   close(): void {
@@ -89,10 +104,13 @@ export class Bus {
   private async subscribe(): Promise<void> {
     try {
       await this.subscriber.subscribe(this.channel, this.heartbeatChannel)
+      this.refused = undefined
       this.subscribed = true
       this.heartbeat.start()
       this.update()
     } catch (error) {
+      // Redis's own answer (NOPERM, …) is final; a connection error is retried by ioredis
+      if (error instanceof Error && error.name === 'ReplyError') this.refused = safeError(error).message
       this.logger?.warn({ err: safeError(error) }, 'prisma-tiered-cache: bus subscription failed')
       this.lost()
     }
