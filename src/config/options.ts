@@ -87,6 +87,11 @@ export interface CacheOptions {
    */
   invalidation?: 'row' | 'model'
   /**
+   * Nothing is cached unless the call passes a `cacheStrategy` (as with Prisma Accelerate); the
+   * models' policies still decide what a `cacheStrategy` call is cached with. @default false
+   */
+  optIn?: boolean
+  /**
    * For applications where the same arguments return different rows per caller (row-level
    * security, a per-tenant schema): a value, typically read from AsyncLocalStorage, that becomes
    * part of every key. Reads whose partition is `undefined` share entries.

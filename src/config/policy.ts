@@ -22,7 +22,7 @@ export class Policy {
 
   /** `null`: bypass the cache. Throws `CacheConfigError` on a malformed `cacheStrategy`. */
   for(model: string, operation: string, strategy: CacheStrategy | undefined): EntryPolicy | null {
-    if (strategy === false) return null
+    if (strategy === false || (strategy === undefined && this.options.optIn)) return null
     const base = this.base(model, operation)
     if (base === null || strategy === undefined) return base
     return this.override(base, strategy)

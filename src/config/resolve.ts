@@ -13,6 +13,7 @@ export interface ResolvedModelPolicy {
 export interface ResolvedOptions {
   namespace: string
   invalidation: 'row' | 'model'
+  optIn: boolean
   redis: Redis | Cluster | undefined
   partition: CacheOptions['partition']
   redisTimeoutMs: number
@@ -61,6 +62,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   return {
     namespace,
     invalidation: oneOf('invalidation', options.invalidation, ['row', 'model'] as const, 'row'),
+    optIn: flag('optIn', options.optIn),
     redis: options.redis,
     partition: options.partition,
     redisTimeoutMs: positive('redisTimeoutMs', options.redisTimeoutMs, 250),
@@ -194,6 +196,12 @@ export function seconds(path: string, value: unknown): number | undefined {
   return Math.round(value * 1000)
 }
 
+function flag(path: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new CacheConfigError(path, `must be true or false, got ${shown(value)}`)
+  return value
+}
+
 function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -202,7 +210,7 @@ function oneOf<T extends string>(path: string, value: unknown, allowed: readonly
   return value as T
 }
 
-const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'partition', 'redisTimeoutMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
+const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'optIn', 'partition', 'redisTimeoutMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
 const NESTED: Record<string, readonly string[]> = {
   breaker: ['failures', 'cooldownMs'],
   l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],
