@@ -2,7 +2,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
 
-export async function run(withCache) {
+export async function run(withCache, entry) {
   const { PrismaClient } = await import(process.env.PTC_CLIENT)
   const redis = new Redis(process.env.REDIS_URL)
   const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }) })
@@ -15,7 +15,7 @@ export async function run(withCache) {
     await prisma.user.update({ where: { id }, data: { name: 'after' } })
     const third = await prisma.user.findUnique({ where: { id } })
     const m = prisma.$cache.metrics()
-    console.log(JSON.stringify({ names: [first.name, second.name, third.name], hitsL1: m.hitsL1, misses: m.misses, redisErrors: m.models.User?.redisErrors ?? 0 }))
+    console.log(JSON.stringify({ entry: entry.replace(/^file:\/\//, '').slice(process.cwd().length + 1), names: [first.name, second.name, third.name], hitsL1: m.hitsL1, misses: m.misses, redisErrors: m.models.User?.redisErrors ?? 0 }))
   } finally {
     prisma.$cache.close()
     redis.disconnect()

@@ -2,4 +2,4 @@
 import { withCache } from 'prisma-tiered-cache'
 import { run } from './consumer-run.mjs'
 
-await run(withCache)
+await run(withCache, import.meta.resolve('prisma-tiered-cache'))
