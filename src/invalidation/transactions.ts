@@ -4,6 +4,8 @@ import type { CounterName } from '../keys/names.js'
 /** What a running `$transaction` collects: the counters its writes bumped, bumped again on commit. */
 export interface TransactionScope {
   readonly touched: Set<CounterName>
+  /** The transaction client of the innermost callback (detached read methods run on it). */
+  readonly client?: unknown
 }
 
 /**

@@ -67,7 +67,8 @@ export function withCache(options?: CacheOptions) {
       )
     }
     // A method called detached from its delegate (`const { findMany } = prisma.user`) has no
-    // `this`: Prisma's own methods work so, and ours then read from the client they extend.
+    // `this`: Prisma's own methods work so, and ours then read from the client they extend (or,
+    // inside a `$transaction` callback, from its transaction client).
     const detached = new Map<string, ModelContext>()
     const detachedContext = (model: string) => {
       let ctx = detached.get(model)
@@ -75,7 +76,10 @@ export function withCache(options?: CacheOptions) {
       return ctx
     }
     function read(operation: string, model?: string) {
-      return function (this: unknown, args?: unknown) {
+      return function (this: unknown, args?: unknown): unknown {
+        // detached inside a transaction callback: most likely taken from `tx`, so it runs there
+        const tx = this === undefined && model !== undefined ? transactions.current()?.client : undefined
+        if (tx !== undefined) return (tx as typeof base)[delegateName(model!)]![operation]!(args)
         const ctx =
           this === undefined && model !== undefined
             ? detachedContext(model)

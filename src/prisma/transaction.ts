@@ -24,7 +24,7 @@ export async function runTransaction(
   const outer = nested ? transactions.current() : undefined
   const scope: TransactionScope = outer ?? { touched: new Set() }
   const callback = first as (tx: unknown) => Promise<unknown>
-  const result = await begin((tx: unknown) => transactions.run(scope, () => callback(tx)), ...rest)
+  const result = await begin((tx: unknown) => transactions.run({ touched: scope.touched, client: tx }, () => callback(tx)), ...rest)
   if (outer === undefined) await invalidator.commit(scope.touched)
   return result
 }

@@ -171,4 +171,17 @@ describe.each(tiers)('$name', (tier) => {
     const { User } = prisma.$cache.metrics().models
     expect(User!.misses).toBe(5) // four findMany/findUnique/findFirst keys and the count
   })
+
+  it('a read method destructured from a transaction client runs in the transaction', async () => {
+    const seen = async (client: Cached) =>
+      client.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: s.bob.id }, data: { name: 'Bob (in tx)' } })
+        const { findUnique } = tx.user
+        const row = await findUnique({ where: { id: s.bob.id } })
+        await tx.user.update({ where: { id: s.bob.id }, data: { name: 'Bob' } })
+        return row
+      })
+    expect(text(await seen(prisma))).toBe(text(await seen(ctx.db.prisma as unknown as Cached)))
+    expect(((await seen(prisma)) as { name: string } | null)?.name).toBe('Bob (in tx)')
+  })
 })
