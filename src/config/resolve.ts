@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CacheConfigError } from '../errors.js'
+import { objectOrAbsent, onlyKnown, shown } from './checks.js'
 import { EVENT_NAMES, type CacheEvents } from './event-types.js'
 import { READ_OPERATIONS, type CacheLogger, type CacheOptions, type ModelPolicy, type WriteRules } from './options.js'
 
@@ -34,16 +35,21 @@ const DEFAULT_L1_BYTES = 64 * 1024 * 1024
 /** Validates once, at `withCache()`: nothing on the hot path re-checks options. */
 export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new CacheConfigError('options', 'withCache(options) takes an object')
+    throw new CacheConfigError('options', `withCache(options) takes an object, got ${shown(options)}`)
   }
   onlyKnown('', options, TOP_LEVEL)
   for (const [key, allowed] of Object.entries(NESTED)) {
     const value = (options as Record<string, unknown>)[key]
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) onlyKnown(`${key}.`, value, allowed)
+    objectOrAbsent(key, value, `{ ${allowed.join(', ')} }`, key === 'l1' || key === 'metrics')
+    if (typeof value === 'object' && value !== null) onlyKnown(`${key}.`, value, allowed)
   }
+  objectOrAbsent('models', options.models, '{ <Model>: false | { ttl?, swr?, operations?, invalidates? } }')
   const namespace = options.namespace ?? 'ptc'
   if (typeof namespace !== 'string' || !/^[\w.-]{1,64}$/.test(namespace)) {
-    throw new CacheConfigError('namespace', 'must be 1–64 characters of [A-Za-z0-9_.-]')
+    throw new CacheConfigError('namespace', `must be 1–64 characters of [A-Za-z0-9_.-], got ${shown(namespace)}`)
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new CacheConfigError('now', `must be a function returning epoch milliseconds, got ${shown(options.now)}`)
   }
   const defaults: ResolvedModelPolicy = resolvePolicy('defaults', {
     ttl: options.defaults?.ttl ?? DEFAULT_TTL_S,
@@ -54,7 +60,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     models.set(model, policy === false ? false : resolvePolicy(`models.${model}`, policy, defaults))
   }
   if (options.redis !== undefined && typeof (options.redis as { defineCommand?: unknown }).defineCommand !== 'function') {
-    throw new CacheConfigError('redis', 'must be an ioredis client (Redis or Cluster)')
+    throw new CacheConfigError('redis', `must be an ioredis client (Redis or Cluster), got ${shown(options.redis)}`)
   }
   if (options.partition !== undefined && typeof options.partition !== 'function') {
     throw new CacheConfigError('partition', 'must be a function returning the caller\'s partition')
@@ -120,14 +126,14 @@ function resolveL1(l1: CacheOptions['l1']): ResolvedOptions['l1'] {
   if (l1 === false) return false
   const maxBytes = l1?.maxBytes ?? DEFAULT_L1_BYTES
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
-    throw new CacheConfigError('l1.maxBytes', 'must be an integer of at least 1024 bytes')
+    throw new CacheConfigError('l1.maxBytes', `must be an integer of at least 1024 bytes, got ${shown(maxBytes)}`)
   }
   const maxEntryBytes = l1?.maxEntryBytes ?? Math.floor(maxBytes / 16)
   if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1 || maxEntryBytes > maxBytes) {
-    throw new CacheConfigError('l1.maxEntryBytes', 'must be a positive integer no larger than l1.maxBytes')
+    throw new CacheConfigError('l1.maxEntryBytes', `must be a positive integer no larger than l1.maxBytes, got ${shown(maxEntryBytes)}`)
   }
   const consistency = l1?.consistency ?? 'bus'
-  if (consistency !== 'bus' && consistency !== 'strict') throw new CacheConfigError('l1.consistency', "must be 'bus' or 'strict'")
+  if (consistency !== 'bus' && consistency !== 'strict') throw new CacheConfigError('l1.consistency', `must be 'bus' or 'strict', got ${shown(consistency)}`)
   return { maxBytes, maxEntryBytes, consistency, degradedTtlMs: positive('l1.degradedTtlMs', l1?.degradedTtlMs, 1000) }
 }
 
@@ -146,12 +152,15 @@ function resolvePolicy(
   inherit?: ResolvedModelPolicy,
 ): ResolvedModelPolicy {
   if (typeof policy !== 'object' || policy === null) {
-    throw new CacheConfigError(path, 'must be false or an object { ttl?, swr?, operations? }')
+    throw new CacheConfigError(path, `must be false or an object { ttl?, swr?, operations?, invalidates? }, got ${shown(policy)}`)
   }
   if (path !== 'defaults') onlyKnown(`${path}.`, policy, POLICY_KEYS)
   const ttlMs = seconds(`${path}.ttl`, policy.ttl) ?? inherit!.ttlMs
   const swrMs = seconds(`${path}.swr`, policy.swr) ?? inherit?.swrMs ?? 0
   const operations = policy.operations ?? inherit?.operations ?? READ_OPERATIONS
+  if (policy.operations !== undefined && !Array.isArray(policy.operations)) {
+    throw new CacheConfigError(`${path}.operations`, `must be an array of read operations, got ${shown(policy.operations)}`)
+  }
   for (const op of operations) {
     if (!(READ_OPERATIONS as readonly string[]).includes(op)) {
       throw new CacheConfigError(`${path}.operations`, `'${op}' is not one of ${READ_OPERATIONS.join(', ')}`)
@@ -183,7 +192,7 @@ function resolveRules(path: string, rules: WriteRules | undefined): WriteRules |
 
 function positive(path: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${shown(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new CacheConfigError(path, `must be a positive number, got ${shown(value)}`)
   return value
 }
 
@@ -220,15 +229,3 @@ const NESTED: Record<string, readonly string[]> = {
 }
 const POLICY_KEYS = ['ttl', 'swr', 'operations', 'invalidates']
 const RULE_KEYS = ['models', 'tags', 'patterns']
-
-/** A misspelt option (`redisTimeoutMS`, `tll`) would be ignored without a word: it is an error instead. */
-function onlyKnown(prefix: string, value: object, allowed: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new CacheConfigError(`${prefix}${key}`, `is not an option; known here: ${allowed.join(', ')}`)
-  }
-}
-
-/** A value as an error message shows it: strings quoted, so that '60' is not mistaken for 60. */
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
-}

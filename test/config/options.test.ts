@@ -15,7 +15,51 @@ describe('options', () => {
   })
 
   it('shows a string given for a number as a string', () => {
-    expect(() => resolveOptions({ defaults: { ttl: '60' as never } })).toThrow('got "60"')
+    expect(() => resolveOptions({ defaults: { ttl: '60' as never } })).toThrow('defaults.ttl must be a non-negative number of seconds, got "60"')
+    expect(() => resolveOptions({ redisTimeoutMs: '250' as never })).toThrow('redisTimeoutMs must be a positive number, got "250"')
+    expect(() => resolveOptions({ l1: { maxBytes: '1048576' as never } })).toThrow('l1.maxBytes must be an integer of at least 1024 bytes, got "1048576"')
+  })
+
+  it('names an unknown option at any level, with the known one it is closest to', () => {
+    const message = (options: unknown) => {
+      try {
+        resolveOptions(options as never)
+      } catch (e) {
+        return (e as Error).message
+      }
+      return 'accepted'
+    }
+    expect(message({ redisTimeoutMS: 100 })).toBe(
+      'prisma-tiered-cache: redisTimeoutMS is an unknown option (did you mean redisTimeoutMs?); known here: ' +
+        'namespace, redis, invalidation, optIn, partition, redisTimeoutMs, breaker, l1, stampede, defaults, models, logger, metrics, events, now',
+    )
+    expect(message({ models: { Author: { tll: 5 } } })).toMatch(/^prisma-tiered-cache: models\.Author\.tll is an unknown option \(did you mean models\.Author\.ttl\?\)/)
+    expect(message({ defaults: { ttl: 5, swrr: 1 } })).toMatch(/defaults\.swrr is an unknown option \(did you mean defaults\.swr\?\)/)
+    expect(message({ l1: { maxbytes: 1024 } })).toMatch(/l1\.maxbytes is an unknown option \(did you mean l1\.maxBytes\?\)/)
+    expect(message({ breaker: { failure: 2 } })).toMatch(/breaker\.failure is an unknown option \(did you mean breaker\.failures\?\)/)
+    expect(message({ stampede: { lease: 1 } })).toMatch(/stampede\.lease is an unknown option; known here/)
+    expect(message({ metrics: { summaryInterval: 1 } })).toMatch(/metrics\.summaryInterval is an unknown option/)
+    expect(message({ models: { Post: { invalidates: { tag: ['x'] } } } })).toMatch(/models\.Post\.invalidates\.tag is an unknown option \(did you mean models\.Post\.invalidates\.tags\?\)/)
+    expect(message({ cache: true })).toMatch(/^prisma-tiered-cache: cache is an unknown option; known here/)
+  })
+
+  it('names an option given the wrong type, and what was given', () => {
+    const cases: Array<[unknown, string]> = [
+      [{ breaker: 5 }, 'breaker must be an object { failures, cooldownMs }, got 5'],
+      [{ l1: true }, 'l1 must be false or an object { maxBytes, maxEntryBytes, consistency, degradedTtlMs }, got true'],
+      [{ stampede: 'fast' }, 'stampede must be an object { leaseMs, waitMs, leaseAboveMs }, got "fast"'],
+      [{ defaults: [60] }, 'defaults must be an object { ttl, swr }, got an array'],
+      [{ models: 'User' }, 'models must be an object { <Model>: false | { ttl?, swr?, operations?, invalidates? } }, got "User"'],
+      [{ models: { User: { operations: 'findMany' } } }, 'models.User.operations must be an array of read operations, got "findMany"'],
+      [{ namespace: 7 }, 'namespace must be 1–64 characters of [A-Za-z0-9_.-], got 7'],
+      [{ now: 5 }, 'now must be a function returning epoch milliseconds, got 5'],
+      [{ redis: 'redis://localhost' }, 'redis must be an ioredis client (Redis or Cluster), got "redis://localhost"'],
+      [{ l1: { consistency: 'Strict' } }, `l1.consistency must be 'bus' or 'strict', got "Strict"`],
+      [{ breaker: { failures: '3' } }, 'breaker.failures must be a positive number, got "3"'],
+    ]
+    for (const [options, message] of cases) {
+      expect(() => resolveOptions(options as never), JSON.stringify(options)).toThrow(new CacheConfigError(message.split(' ')[0]!, message.slice(message.indexOf(' ') + 1)))
+    }
   })
 
   it.each([
