@@ -1,7 +1,8 @@
 /**
  * Field order of a cached answer. Keys are canonical (sorted), so one entry answers callers whose
  * `select` / `include` name the same fields in different orders, and its rows keep the order of the
- * caller that filled it. Prisma returns fields in the order selected (`JSON.stringify` shows it):
+ * caller that filled it. Prisma returns fields in the order selected (`JSON.stringify` shows it;
+ * so are `aggregate` and `groupBy`'s `_count`, `_sum`… and the fields under them):
  * on the way out a row is rebuilt in this caller's order, only when it differs. The order is worked
  * out once per arguments object and once per result level, from its first row (Prisma's rows of
  * one level all have one key order), never per row unless a rebuild is needed.
@@ -9,8 +10,11 @@
 
 /** The caller's order at one level of the result. */
 interface Order {
-  /** `select`: exactly these keys, in this order; `include`: the row's other keys, then these. */
-  readonly selected: boolean
+  /**
+   * `select`: exactly these keys, in this order; `include`: the row's other keys, then these;
+   * `slots` (aggregates): these keys in this order, in the places the row has them.
+   */
+  readonly mode: 'select' | 'include' | 'slots'
   readonly keys: readonly string[]
   /** Relations (and `_count: { select }`) with an order of their own. */
   readonly nested: ReadonlyArray<readonly [string, Order]>
@@ -22,9 +26,9 @@ const orders = new WeakMap<object, Order | null>()
 export function inCallerOrder(value: unknown, args: unknown): unknown {
   if (typeof value !== 'object' || value === null || typeof args !== 'object' || args === null) return value
   const { select, include } = args as { select?: unknown; include?: unknown }
-  if ((typeof select !== 'object' || select === null) && (typeof include !== 'object' || include === null)) return value
+  if ((typeof select !== 'object' || select === null) && (typeof include !== 'object' || include === null) && !hasAggregates(args)) return value
   let order = orders.get(args)
-  if (order === undefined) orders.set(args, (order = orderOf(args)))
+  if (order === undefined) orders.set(args, (order = orderOf(args) ?? aggregateOrder(args)))
   if (order === null || inOrder(value, order)) return value
   return arranged(value, order, new Map())
 }
@@ -43,7 +47,31 @@ function orderOf(args: unknown): Order | null {
     const inner = orderOf(member)
     if (inner !== null) nested.push([key, inner])
   }
-  return { selected, keys, nested }
+  return { mode: selected ? 'select' : 'include', keys, nested }
+}
+
+/** `aggregate` and `groupBy` answer their `_count`, `_sum`… in the order asked, after the `by` fields. */
+const AGGREGATES = ['_count', '_sum', '_avg', '_min', '_max']
+
+function hasAggregates(args: object): boolean {
+  for (const key of AGGREGATES) if (key in args) return true
+  return false
+}
+
+function aggregateOrder(args: object): Order | null {
+  const keys: string[] = []
+  const nested: Array<readonly [string, Order]> = []
+  for (const [key, member] of Object.entries(args)) {
+    if (!AGGREGATES.includes(key) || member === false || member === undefined || member === null) continue
+    keys.push(key)
+    if (typeof member !== 'object') continue
+    const fields = Object.keys(member).filter((field) => {
+      const chosen = (member as Record<string, unknown>)[field]
+      return chosen !== false && chosen !== undefined && chosen !== null
+    })
+    nested.push([key, { mode: 'select', keys: fields, nested: [] }])
+  }
+  return keys.length === 0 ? null : { mode: 'slots', keys, nested }
 }
 
 function firstRow(value: unknown): Record<string, unknown> | undefined {
@@ -58,8 +86,10 @@ function firstRow(value: unknown): Record<string, unknown> | undefined {
 function wanted(row: Record<string, unknown>, order: Order): string[] {
   const present = Object.keys(row)
   const named = order.keys.filter((key) => key in row)
-  if (order.selected) return named.length === present.length ? named : [...named, ...present.filter((key) => !order.keys.includes(key))]
-  return [...present.filter((key) => !order.keys.includes(key)), ...named]
+  if (order.mode === 'select') return named.length === present.length ? named : [...named, ...present.filter((key) => !order.keys.includes(key))]
+  if (order.mode === 'include') return [...present.filter((key) => !order.keys.includes(key)), ...named]
+  let next = 0
+  return present.map((key) => (order.keys.includes(key) ? named[next++]! : key))
 }
 
 /** Whether the value is in order already: one row per level is looked at (more only past empty relations). */

@@ -184,4 +184,18 @@ describe.each(tiers)('$name', (tier) => {
     expect(text(await seen(prisma))).toBe(text(await seen(ctx.db.prisma as unknown as Cached)))
     expect(((await seen(prisma)) as { name: string } | null)?.name).toBe('Bob (in tx)')
   })
+
+  it('field order of aggregate, groupBy and count select hits', async () => {
+    const calls: Array<(c: Cached) => PromiseLike<unknown>> = [
+      (c) => c.post.aggregate({ _max: { id: true, title: true }, _count: { id: true, _all: true } }),
+      (c) => c.post.aggregate({ _count: { _all: true, id: true }, _max: { title: true, id: true } }),
+      (c) => c.post.groupBy({ by: ['authorId'], _count: { title: true, id: true }, _min: { id: true }, orderBy: { authorId: 'asc' } }),
+      (c) => c.post.groupBy({ by: ['authorId'], _min: { id: true }, _count: { id: true, title: true }, orderBy: { authorId: 'asc' } }),
+      (c) => c.post.count({ select: { _all: true, title: true } }),
+      (c) => c.post.count({ select: { title: true, _all: true } }),
+    ]
+    for (const call of calls) await same(call)
+    const { Post } = prisma.$cache.metrics().models
+    if (tier.name !== 'L2 only') expect(Post!.hitsL1).toBe(3)
+  })
 })
