@@ -198,4 +198,18 @@ describe.each(tiers)('$name', (tier) => {
     const { Post } = prisma.$cache.metrics().models
     if (tier.name !== 'L2 only') expect(Post!.hitsL1).toBe(3)
   })
+
+  // (findUnique calls of one tick are left out: Prisma's own batching answers them all in the
+  // order of the first one's select, on the plain client too)
+  it('field order of reads of one tick (one flight for one key)', async () => {
+    const both = (c: Cached) =>
+      Promise.all([
+        c.user.findFirst({ where: { id: s.ann.id }, select: { name: true, id: true } }),
+        c.user.findFirst({ where: { id: s.ann.id }, select: { id: true, name: true } }),
+        c.post.findMany({ select: { title: true, id: true }, orderBy: { id: 'asc' } }),
+        c.post.findMany({ select: { id: true, title: true }, orderBy: { id: 'asc' } }),
+      ])
+    await same(both)
+    await same(both)
+  })
 })
