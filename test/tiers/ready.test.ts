@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cachedClient, useDatabase } from '../support/db.js'
 import { freePort, OwnRedis } from '../support/redis-server.js'
@@ -21,7 +21,7 @@ afterAll(async () => {
   await server.remove()
 })
 
-function redis(options: ConstructorParameters<typeof Redis>[0] & object): Redis {
+function redis(options: RedisOptions): Redis {
   const client = new Redis({ host: '127.0.0.1', maxRetriesPerRequest: 1, ...options })
   client.on('error', () => {})
   clients.push(client)
