@@ -1,15 +1,20 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 
-/** A TCP proxy to a real server that a test can cut (every connection dropped and refused) and restore. */
+/**
+ * A TCP proxy to a real server that a test can cut (every connection dropped and refused) and
+ * restore, or move to another server (every connection dropped, new ones go there: a failover).
+ */
 export interface CuttableProxy {
   port: number
   cut(): void
   restore(): void
+  move(port: number): void
   close(): Promise<void>
 }
 
 export async function cuttableProxy(target: string): Promise<CuttableProxy> {
-  const { hostname, port } = new URL(target)
+  const { hostname } = new URL(target)
+  let port = Number(new URL(target).port)
   let up = true
   const sockets = new Set<Socket>()
   const track = (socket: Socket) => {
@@ -20,7 +25,7 @@ export async function cuttableProxy(target: string): Promise<CuttableProxy> {
   const server = createServer((client) => {
     track(client)
     if (!up) return void client.destroy()
-    const upstream = connect(Number(port), hostname)
+    const upstream = connect(port, hostname)
     track(upstream)
     client.pipe(upstream).pipe(client)
     client.on('close', () => upstream.destroy())
@@ -35,6 +40,10 @@ export async function cuttableProxy(target: string): Promise<CuttableProxy> {
     },
     restore() {
       up = true
+    },
+    move(to) {
+      port = to
+      for (const socket of sockets) socket.destroy()
     },
     close() {
       for (const socket of sockets) socket.destroy()

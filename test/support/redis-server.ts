@@ -35,7 +35,7 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   throw new Error(`gave up waiting for ${what}`)
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -9,6 +9,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CacheLogger, CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { alive, freePort, until } from '../support/redis-server.js'
 
 /*
  * Redis failures never surface to callers: reads fall back to the database, writes still complete,
@@ -38,13 +39,6 @@ function killLeftover(): void {
 }
 process.once('exit', killLeftover)
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port: free } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return free
-}
 
 async function answers(): Promise<boolean> {
   try {
@@ -55,14 +49,6 @@ async function answers(): Promise<boolean> {
   }
 }
 
-function alive(id: number): boolean {
-  try {
-    process.kill(id, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function startServer(): Promise<void> {
   await exec('redis-server', [
@@ -150,14 +136,6 @@ class Proxy {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Bounded polling for effects that happen in the background (reconnects, server start/stop). */
-async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 400, everyMs = 25): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await condition()) return
-    await sleep(everyMs)
-  }
-  throw new Error(`gave up waiting for ${what}`)
-}
 
 let admin: Redis
 let proxy: Proxy

@@ -1,9 +1,9 @@
 import { cpSync, rmSync } from 'node:fs'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { resetTables, useDatabase } from '../support/db.js'
+import { cuttableProxy } from '../support/proxy.js'
 import { OwnRedis, until } from '../support/redis-server.js'
 import { WorkerProcess, type WorkerInit } from '../support/worker.js'
 
@@ -29,33 +29,6 @@ afterAll(async () => {
 beforeEach(async () => {
   await resetTables(ctx.db.prisma)
 })
-
-/** A proxy whose target a test moves, dropping every connection, as a failover does. */
-async function movableProxy(target: number): Promise<{ port: number; move: (to: number) => void; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => s.destroy()).on('close', () => sockets.delete(s))
-    }
-    client.pipe(upstream).pipe(client)
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    port: (server.address() as AddressInfo).port,
-    move: (to) => {
-      target = to
-      for (const s of sockets) s.destroy()
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
 
 const byId = (id: number) => ({ where: { id } })
 const list = { orderBy: { id: 'asc' as const } }
@@ -158,7 +131,7 @@ describe('replica promoted before the last writes replicated', () => {
   ])('%s: REPLICAOF NO ONE, clients moved to it', async (_name, tier) => {
     await replica.cli('replicaof', '127.0.0.1', String(master.port))
     await master.cli('flushall')
-    const proxy = await movableProxy(master.port)
+    const proxy = await cuttableProxy(`redis://127.0.0.1:${master.port}`)
     try {
       await scenario(`redis://127.0.0.1:${proxy.port}`, async () => {
         await until(async () => (await replica.cli('info', 'replication')).includes('master_link_status:up'), 'the replica to sync')
