@@ -94,6 +94,13 @@ export class Metrics {
     this.onSlowQuery?.(shape, ms)
   }
 
+  /** A batch's query filled an entry of `shape`; its share of the query took `ms`. */
+  recordFill(shape: ShapeStats | undefined, ms: number): void {
+    if (!this.enabled || shape === undefined) return
+    shape.filled++
+    shape.filledNs += Math.round(ms * NS_PER_MS)
+  }
+
   /** The shape of a read's arguments (keys only), tracked for time saved and slow queries. */
   shape(stats: OperationStats, args: unknown): ShapeStats | undefined {
     if (!this.enabled) return undefined

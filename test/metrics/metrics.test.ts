@@ -42,6 +42,19 @@ describe('the metrics collector', () => {
     await seed()
   })
 
+  it('time saved counts hits on entries a batch filled: each entry its share of the batch query', async () => {
+    const db = timedDatabase(ctx.db.prisma, knownDelays)
+    const prisma = db.cached()
+    // four findUniques of one tick: one User findMany (20 ms), 5 ms for each entry it fills
+    await Promise.all([1, 2, 3, 4].map((id) => prisma.user.findUnique({ where: { id } })))
+    expect(prisma.$cache.metrics().models.User!.batches).toBe(1)
+    for (const id of [1, 2, 3, 4]) await prisma.user.findUnique({ where: { id } })
+    const findUnique = prisma.$cache.metrics().models.User!.operations.findUnique!
+    expect(findUnique).toMatchObject({ hitsL1: 4, misses: 4 })
+    expect(findUnique.savedMs).toBe(4 * 5)
+    prisma.$cache.close()
+  })
+
   it('counts every read of a known workload exactly, per model and operation, with latencies and time saved', async () => {
     const db = timedDatabase(ctx.db.prisma, knownDelays)
     const prisma = db.cached({ models: { Comment: false } })
