@@ -1,8 +1,9 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { Cluster, Redis } from 'ioredis'
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import { CacheConfigError, type CacheOptions } from '../../src/index.js'
 import type { WriteEvent } from '../../src/config/options.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { useRedis } from '../support/redis.js'
+import { onCluster, useRedis } from '../support/redis.js'
 
 /*
  * Write-triggered rules (`models.<Model>.invalidates`): what a write drops besides what the schema
@@ -260,6 +261,31 @@ describe('patterns', () => {
     expect(await eventuallyFromDb(userFeed)).toBe(true)
     expect((await served(news)).fromDb).toBe(false)
     expect(await home()).toEqual(await db().tag.findMany({ orderBy: { id: 'asc' } }))
+  })
+})
+
+describe('patterns through a client with keyPrefix', () => {
+  it('patterns drop the prefixed tag counters (ioredis does not prefix SCAN patterns)', async () => {
+    const { annPost } = await seed()
+    const prefixed = onCluster
+      ? new Cluster(inject('clusterNodes'), { keyPrefix: `${redisCtx.namespace}.kp:` })
+      : new Redis(redisCtx.url, { keyPrefix: `${redisCtx.namespace}.kp:` })
+    try {
+      const shared: CacheOptions = { redis: prefixed, namespace: namespace(), l1: false, redisTimeoutMs: 5_000, models: { Post: { invalidates: { patterns: ['feed:*'] } } } }
+      const writer = cachedClient(ctx.db.prisma, shared)
+      const reader = cachedClient(ctx.db.prisma, shared)
+      const home = () => reader.tag.findMany({ orderBy: { id: 'asc' }, cacheStrategy: { tags: ['feed:home'] } })
+      const news = () => reader.tag.findMany({ orderBy: { id: 'desc' }, cacheStrategy: { tags: ['news:home'] } })
+      for (const read of [home, news]) await read()
+      for (const read of [home, news]) expect((await served(read)).fromDb).toBe(false)
+      await writer.post.update({ where: { id: annPost.id }, data: { title: 'in every feed' } })
+      expect(await eventuallyFromDb(home)).toBe(true)
+      expect((await served(news)).fromDb).toBe(false)
+      writer.$cache.close()
+      reader.$cache.close()
+    } finally {
+      prefixed.disconnect()
+    }
   })
 })
 
