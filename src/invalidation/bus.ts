@@ -1,6 +1,6 @@
-import { CacheError, safeError } from '../errors.js'
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { CacheError, safeError } from '../errors.js'
 import type { CacheLogger } from '../config/options.js'
 import { Heartbeat } from './heartbeat.js'
 
@@ -129,7 +129,6 @@ export class Bus {
     if (up) this.events.onUp()
     else this.events.onDown(this.closed)
   }
-
 
   private receive(channel: string, text: string): void {
     if (channel === this.heartbeatChannel) return this.heartbeat.heard()

@@ -1,5 +1,5 @@
-import { safeError } from '../errors.js'
 import type { Cluster, Redis } from 'ioredis'
+import { safeError } from '../errors.js'
 import type { CacheLogger } from '../config/options.js'
 import type { CounterName } from '../keys/names.js'
 import type { L2, PendingInvalidations } from '../tiers/l2.js'

@@ -44,11 +44,15 @@ export class ServerIdentity {
 
   private async checkNow(errors: ErrorCounter | undefined): Promise<boolean> {
     const connection = this.connection()
-    const fresh = String(randomInt(1, 2 ** 47))
-    const done = await this.guard.run(errors, () => this.scripts.epoch(this.keys.serverIdentity, this.keys.counter(ALL), fresh))
+    const done = await this.guard.run(errors, () => this.scripts.epoch(this.keys.serverIdentity, this.keys.counter(ALL), freshGeneration()))
     // no socket before the first connection: the call went over the one made for it
     if (done === undefined || (connection !== undefined && connection !== this.connection())) return false
     this.checked = this.connection()
     return true
   }
+}
+
+/** A counter set afresh takes a random value, so that a lost or renewed counter never repeats an old one. */
+export function freshGeneration(): string {
+  return String(randomInt(1, 2 ** 47))
 }

@@ -1,9 +1,8 @@
-import { randomInt } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { isPerValue, type CounterName, type RedisKeys } from '../keys/names.js'
 import type { LeaseStore } from '../stampede/lease.js'
 import { packEntry, unpackEntry, type L2Entry } from './entry.js'
-import { ServerIdentity } from './identity.js'
+import { freshGeneration, ServerIdentity } from './identity.js'
 import type { ErrorCounter, RedisGuard } from './redis-guard.js'
 import { isCluster } from './scan.js'
 import { registerScripts, type Scripts } from './scripts.js'
@@ -110,7 +109,7 @@ export class L2 implements LeaseStore {
    */
   private read(keys: string[], perValue: readonly string[]): Promise<Array<Buffer | null>> {
     const redis = this.redis
-    const initial = (key: string) => [key, initialGeneration(), 'PX', this.counterTtlMs, 'NX'] as const
+    const initial = (key: string) => [key, freshGeneration(), 'PX', this.counterTtlMs, 'NX'] as const
     if (this.cluster) {
       for (const key of perValue) void redis.set(...initial(key)).catch(() => {})
       return Promise.all(keys.map((key) => redis.getBuffer(key)))
@@ -133,7 +132,7 @@ export class L2 implements LeaseStore {
   private known(names: readonly CounterName[], values: ReadonlyArray<Buffer | null>): string[] | Promise<string[]> {
     if (!values.includes(null)) return values.map((value) => value!.toString('latin1')) // nearly always
     return Promise.all(
-      values.map((value, i) => (value === null ? this.scripts.generation(this.keys.counter(names[i]!), initialGeneration(), this.ttlOf(names[i]!)) : value.toString('latin1'))),
+      values.map((value, i) => (value === null ? this.scripts.generation(this.keys.counter(names[i]!), freshGeneration(), this.ttlOf(names[i]!)) : value.toString('latin1'))),
     )
   }
 
@@ -157,27 +156,24 @@ export class L2 implements LeaseStore {
   /**
    * Moves counters on in Redis (a missing one is created at a random value, never from zero):
    * one script call per hash slot (a write's counters are mostly its model's, one slot), one for
-   * all on standalone Redis.
-   */
-  /**
-   * Moves counters on. When Redis refuses the script (`maxmemory` with `noeviction` refuses every
-   * write that may allocate), the counters are deleted instead, which Redis allows under OOM: a
-   * missing counter is created again at a random value, so the entries that recorded it never
+   * all on standalone Redis. When Redis refuses the script (`maxmemory` with `noeviction` refuses
+   * every write that may allocate), the counters are deleted instead, which Redis allows under
+   * OOM: a missing counter comes back at a random value, so the entries that recorded it never
    * match again (test/tiers/faults.test.ts, "maxmemory").
    */
   async bump(names: readonly CounterName[]): Promise<void> {
-    const bySlot = new Map<string, string[]>()
+    const bySlot = new Map<string, { keys: string[]; ttls: number[] }>()
     for (const name of names) {
       const key = this.keys.counter(name)
       const slot = this.cluster ? hashTag(key) : ''
-      const group = bySlot.get(slot)
-      if (group === undefined) bySlot.set(slot, [key])
-      else group.push(key)
+      let group = bySlot.get(slot)
+      if (group === undefined) bySlot.set(slot, (group = { keys: [], ttls: [] }))
+      group.keys.push(key)
+      group.ttls.push(this.ttlOf(name))
     }
-    const ttls = new Map(names.map((name) => [this.keys.counter(name), this.ttlOf(name)]))
     await Promise.all(
-      [...bySlot.values()].map((keys) =>
-        this.scripts.bumpMany(keys, initialGeneration(), keys.map((key) => ttls.get(key)!)).catch(async (error: unknown) => {
+      [...bySlot.values()].map(({ keys, ttls }) =>
+        this.scripts.bumpMany(keys, freshGeneration(), ttls).catch(async (error: unknown) => {
           if (!isOom(error)) throw error
           await this.redis.unlink(...keys)
         }),
@@ -215,10 +211,6 @@ function isOom(error: unknown): boolean {
   return error instanceof Error && error.message.includes('OOM')
 }
 
-/** A fresh counter starts at a random value, so that a lost counter never repeats an old one. */
-function initialGeneration(): string {
-  return String(randomInt(1, 2 ** 47))
-}
 
 /** The part of a key between its first `{` and the next `}`: what Redis Cluster hashes. */
 function hashTag(key: string): string {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 
 const exec = promisify(execFile)
 const running = new Set<number>()
@@ -88,4 +90,22 @@ export class OwnRedis {
     await this.kill()
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * A test file's own redis-server, started before its tests and removed after, with a client on
+ * it configured as applications run it (one retry per command).
+ */
+export function useOwnRedis(args: string[] = []): { server: OwnRedis; redis: () => Redis } {
+  const server = new OwnRedis(args)
+  let client: Redis | undefined
+  beforeAll(async () => {
+    await server.start()
+    client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1 })
+  })
+  afterAll(async () => {
+    client?.disconnect()
+    await server.remove()
+  })
+  return { server, redis: () => client! }
 }

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream'
 import { inspect } from 'node:util'
 import { Redis } from 'ioredis'
 import pino from 'pino'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { OwnRedis } from '../support/redis-server.js'
+import { useOwnRedis } from '../support/redis-server.js'
 
 /*
  * No log line and no `onError` payload carries a value (issue 14.6): a secret is written into a
@@ -14,18 +14,10 @@ import { OwnRedis } from '../support/redis-server.js'
  */
 
 const ctx = useDatabase()
-const server = new OwnRedis()
+const { server, redis: own } = useOwnRedis()
 let redis: Redis
 const SECRET = 'hunter2-0d5c9e'
-
-beforeAll(async () => {
-  await server.start()
-  redis = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1 })
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await server.remove()
-})
+beforeAll(() => void (redis = own()))
 beforeEach(async () => {
   await server.cli('config', 'set', 'maxmemory', '0')
   await redis.flushall()

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { OwnRedis } from '../support/redis-server.js'
+import { useOwnRedis } from '../support/redis-server.js'
 
 /*
  * Redis timeouts are measured against Redis, not against this process's event loop: when the
@@ -10,17 +10,9 @@ import { OwnRedis } from '../support/redis-server.js'
  */
 
 const ctx = useDatabase()
-const server = new OwnRedis()
+const { server, redis: own } = useOwnRedis()
 let redis: Redis
-
-beforeAll(async () => {
-  await server.start()
-  redis = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1 })
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await server.remove()
-})
+beforeAll(() => void (redis = own()))
 beforeEach(async () => {
   await redis.flushall()
   await resetTables(ctx.db.prisma)
