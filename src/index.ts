@@ -21,5 +21,6 @@ export type {
   QueryShape,
 } from './metrics/metrics.js'
 export type { MetricsSummary } from './metrics/summary.js'
+export type { CacheInfo, CacheStatus } from './read/cache-info.js'
 export type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from './config/event-types.js'
 export { CacheError, CacheConfigError, CacheKeyError, CodecError, RedisTimeoutError, UnsupportedPrismaError } from './errors.js'

@@ -5,7 +5,7 @@ import type { CacheOptions, CacheStrategy } from '../config/options.js'
 import { resolveOptions } from '../config/resolve.js'
 import { isTransactionClient } from '../schema/prisma-internals.js'
 import { SchemaFacts } from '../schema/schema.js'
-import { CachedPrismaPromise, delegateName, Forwarding, type ModelContext } from './prisma-promise.js'
+import { CachedPrismaPromise, delegateName, Forwarding, type CachedRead, type ModelContext } from './prisma-promise.js'
 import { runTransaction, type Begin } from './transaction.js'
 
 /** Added to the arguments of every cached read method. */
@@ -110,32 +110,32 @@ export function withCache(options?: CacheOptions) {
         ...(perModel as {}),
         $allModels: {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>) {
-            return read('findUnique').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+            return read('findUnique').call(this, args) as CachedRead<Prisma.Result<T, A, 'findUnique'>>
           },
           findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>) {
-            return read('findUniqueOrThrow').call(this, args) as Prisma.PrismaPromise<
+            return read('findUniqueOrThrow').call(this, args) as CachedRead<
               Prisma.Result<T, A, 'findUniqueOrThrow'>
             >
           },
           findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>) {
-            return read('findFirst').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+            return read('findFirst').call(this, args) as CachedRead<Prisma.Result<T, A, 'findFirst'>>
           },
           findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>) {
-            return read('findFirstOrThrow').call(this, args) as Prisma.PrismaPromise<
+            return read('findFirstOrThrow').call(this, args) as CachedRead<
               Prisma.Result<T, A, 'findFirstOrThrow'>
             >
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>) {
-            return read('findMany').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+            return read('findMany').call(this, args) as CachedRead<Prisma.Result<T, A, 'findMany'>>
           },
           count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>) {
-            return read('count').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+            return read('count').call(this, args) as CachedRead<Prisma.Result<T, A, 'count'>>
           },
           aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>) {
-            return read('aggregate').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+            return read('aggregate').call(this, args) as CachedRead<Prisma.Result<T, A, 'aggregate'>>
           },
           groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>) {
-            return read('groupBy').call(this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+            return read('groupBy').call(this, args) as CachedRead<Prisma.Result<T, A, 'groupBy'>>
           },
         },
       },

@@ -1,3 +1,5 @@
+import type { Prisma } from '@prisma/client/extension'
+import { newInfo, type CacheInfo } from '../read/cache-info.js'
 import type { QueryRunner } from '../read/request.js'
 import { withoutStrategy } from '../config/policy.js'
 
@@ -39,6 +41,8 @@ export class Forwarding {
  */
 export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   private started: Promise<T> | undefined
+  /** Set by `withCacheInfo()` before the read runs; the read path fills it only when set. */
+  info: CacheInfo | undefined = undefined
 
   constructor(
     private readonly server: ReadServer,
@@ -86,6 +90,12 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
     return this.run().finally(onfinally)
   }
 
+  /** The answer and how it was answered, for one call (as Accelerate's `withAccelerateInfo()`). */
+  withCacheInfo(): Promise<{ data: T; info: CacheInfo }> {
+    const info = (this.info ??= newInfo(Date.now()))
+    return this.run().then((data) => ({ data, info }))
+  }
+
   requestTransaction(batch: unknown): PromiseLike<unknown> {
     this.server.bypassed(this.ctx.$name, this.operation, 'transaction')
     const query = this.query(this.operation, withoutStrategy(this.args))
@@ -96,6 +106,9 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
     return 'PrismaPromise'
   }
 }
+
+/** What every cached read method returns: Prisma's promise type, and `withCacheInfo()`. */
+export type CachedRead<T> = Prisma.PrismaPromise<T> & { withCacheInfo(): Promise<{ data: T; info: CacheInfo }> }
 
 /**
  * Prisma names a model's client property after the model with a lower-case first letter.

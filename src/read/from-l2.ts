@@ -1,4 +1,5 @@
 import type { L2Lookup } from '../tiers/l2.js'
+import { noteHit } from './note-info.js'
 import { decoded } from './decoded.js'
 import { countAnswer, sameValues, type ReadParts } from './parts.js'
 import type { Refresher } from './refresh.js'
@@ -29,7 +30,10 @@ export class L2Answers {
     if (waited) read.stats.coalesced++
     else countAnswer(this.parts, read, 'l2', fresh, read.queryShape)
     if (!fresh) this.refresher.refresh(read)
-    this.store.fillL1(read, result.value, entry.bytes.length, entry.freshUntil, lookup.generations)
+    // entries written before they carried storedAt: as if stored a ttl before they expire
+    const storedAt = entry.storedAt ?? entry.freshUntil - read.policy.ttlMs
+    if (read.run.info !== undefined) noteHit(read.run.info, this.parts, 'l2', fresh, storedAt, read.model, read.key)
+    this.store.fillL1(read, result.value, entry.bytes.length, entry, lookup.generations)
     return result
   }
 }

@@ -1,6 +1,7 @@
 import { clone } from '../codec/clone.js'
 import { Lease, pollDelay, sleep } from '../stampede/lease.js'
 import { SingleFlight } from '../stampede/single-flight.js'
+import { noteBypass } from './cache-info.js'
 import type { L2Answers } from './from-l2.js'
 import type { ReadParts } from './parts.js'
 import { answer, type ReadRequest } from './request.js'
@@ -60,7 +61,9 @@ export class MissPath {
     }
     if (lookup === undefined) {
       read.stats.bypasses.redisDown++ // Redis failed, or the breaker keeps it out of the way
-      return this.store.queryAndStore(read, undefined)
+      const value = await this.store.queryAndStore(read, undefined)
+      if (read.run.info !== undefined) noteBypass(read.run.info, 'redisDown')
+      return value
     }
     if (!this.worthALease(read)) {
       read.stats.misses++

@@ -6,6 +6,8 @@ import type { BypassReason } from '../metrics/metrics.js'
 import type { OperationStats } from '../metrics/state.js'
 import { isCurrent, type L1Entry } from '../tiers/l1.js'
 import type { BatchPath } from './batch.js'
+import { noteBypass } from './cache-info.js'
+import { noteHit } from './note-info.js'
 import type { MissPath } from './miss.js'
 import { countAnswer, sameValues, type ReadParts } from './parts.js'
 import type { Refresher } from './refresh.js'
@@ -52,6 +54,7 @@ export class ReadPath {
     const policy = inTransaction || this.transactions.current() !== undefined ? 'transaction' : this.policyFor(model, operation, strategy)
     if (typeof policy === 'string') {
       this.bypassed(model, operation, policy)
+      if (run.info !== undefined) noteBypass(run.info, policy)
       return run.query(operation, args)
     }
     const { metrics, events } = this
@@ -71,12 +74,14 @@ export class ReadPath {
         stats.hitsL1++
         if (entry.queryShape !== undefined) entry.queryShape.hits++
         events.hit(model, operation, 'l1', args)
+        if (run.info !== undefined) noteHit(run.info, this.parts, 'l1', true, entry.storedAt ?? now, model, key)
         return this.timedL1(answerOf(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
       if (entry.staleUntil > now) {
         const stats = statsOf(entry, metrics, model, operation)
         stats.stale++
         events.stale(model, operation, 'l1', args)
+        if (run.info !== undefined) noteHit(run.info, this.parts, 'l1', false, entry.storedAt ?? now, model, key)
         this.refresher.refresh(this.requests.build({ model, operation, keyOperation, key, args, policy, run, stats }))
         return this.timedL1(answerOf(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
@@ -103,6 +108,7 @@ export class ReadPath {
     if (current === undefined || !sameValues(current, entry.remote!)) return this.misses.miss(read)
     const fresh = entry.freshUntil > this.parts.options.now()
     countAnswer(this.parts, read, 'l1', fresh, entry.queryShape)
+    if (read.run.info !== undefined) noteHit(read.run.info, this.parts, 'l1', fresh, entry.storedAt ?? 0, read.model, read.key)
     if (!fresh) this.refresher.refresh(read)
     return answer(read, entry.copy(entry.value))
   }

@@ -60,7 +60,7 @@ export class Refresher {
     if (entry === undefined || entry.freshUntil <= this.parts.options.now() || !sameValues(entry.seen, lookup!.generations)) return false
     const value = decoded(entry.bytes)
     if (value === undefined) return false // unreadable: refreshed like a miss
-    this.store.fillL1(read, value.value, entry.bytes.length, entry.freshUntil, lookup!.generations)
+    this.store.fillL1(read, value.value, entry.bytes.length, entry, lookup!.generations)
     return true
   }
 }

@@ -8,10 +8,13 @@ import { eqCounter, valueText, type Generation } from '../keys/names.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { OperationStats, ShapeStats } from '../metrics/state.js'
 import type { SchemaFacts } from '../schema/schema.js'
+import type { CacheInfo } from './cache-info.js'
 
 /** Runs the real Prisma query for a read, with `cacheStrategy` already stripped. */
 export interface QueryRunner {
   query(operation: string, args: unknown): PromiseLike<unknown>
+  /** Present only on calls that asked `.withCacheInfo()`: the read path fills it, and touches nothing for the others. */
+  readonly info?: CacheInfo | undefined
 }
 
 /** The `OrThrow` variants share their entries with the plain ones: a `null` is a `null`. */

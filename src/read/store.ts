@@ -3,9 +3,14 @@ import { copierFor } from '../codec/copier.js'
 import { describe, type ResultShape } from '../codec/result-shape.js'
 import type { Lease } from '../stampede/lease.js'
 import { unchanged } from '../tiers/l1.js'
+import type { L2Entry } from '../tiers/entry.js'
 import type { L2Lookup } from '../tiers/l2.js'
 import type { ReadParts } from './parts.js'
+import { noteMiss } from './note-info.js'
 import type { ReadRequest, ReadRequests } from './request.js'
+
+/** When an entry was stored and until when it is fresh, epoch ms; entries of older versions lack `storedAt`. */
+type EntryStamp = Pick<L2Entry, 'freshUntil' | 'storedAt'>
 
 /** Database answers into the tiers: L1 always (where the counters allow), L2 when Redis's counters were read. */
 export class EntryStore {
@@ -21,7 +26,10 @@ export class EntryStore {
     const value = await read.run.query(read.keyOperation, read.args)
     const ms = metrics.clock() - started
     metrics.recordQuery(read.stats, read.queryShape, ms)
-    if (!read.background) events.miss(read.model, read.operation, read.args, ms)
+    if (!read.background) {
+      events.miss(read.model, read.operation, read.args, ms)
+      if (read.run.info !== undefined) noteMiss(read.run.info, this.parts, read.model, read.key)
+    }
     await this.store(read, value, lookup, entryKey, lease)
     return value
   }
@@ -31,11 +39,12 @@ export class EntryStore {
     const { options, l2 } = this.parts
     const resultShape = describe(value)
     const bytes = encodeResult(value, resultShape)
-    const freshUntil = options.now() + read.policy.ttlMs
-    this.fillL1(read, value, bytes.length, freshUntil, lookup?.generations, resultShape)
+    const storedAt = options.now()
+    const freshUntil = storedAt + read.policy.ttlMs
+    this.fillL1(read, value, bytes.length, { freshUntil, storedAt }, lookup?.generations, resultShape)
     if (lookup !== undefined && entryKey !== undefined) {
       const ttlMs = read.policy.ttlMs + read.policy.swrMs
-      await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil }, ttlMs, read.stats, lease?.token)
+      await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil, storedAt }, ttlMs, read.stats, lease?.token)
       lease?.handedBack() // the store script released it
     }
   }
@@ -44,8 +53,9 @@ export class EntryStore {
    * Keeps a copy in L1 only if no local counter moved since the read began: a write that bumped
    * one while the query ran may have committed after the database read our rows.
    */
-  fillL1(read: ReadRequest, value: unknown, size: number, freshUntil: number, remote: string[] | undefined, resultShape?: ResultShape): void {
+  fillL1(read: ReadRequest, value: unknown, size: number, stamp: EntryStamp, remote: string[] | undefined, resultShape?: ResultShape): void {
     const { l1, strict, options } = this.parts
+    const { freshUntil } = stamp
     if (l1 === undefined || !unchanged(read.deps, read.seen)) return
     if (strict && remote === undefined) return // nothing to check a strict hit against
     const capped = Math.min(freshUntil, options.now() + l1.ttlCapMs)
@@ -63,6 +73,7 @@ export class EntryStore {
       seen: rows.length === 0 ? read.seen : [...read.seen, ...rows.map((gen) => gen.value)],
       remote: strict ? remote : undefined,
       queryShape: read.queryShape,
+      storedAt: stamp.storedAt,
     })
   }
 }

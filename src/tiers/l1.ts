@@ -20,6 +20,8 @@ export interface L1Entry {
   seen: readonly number[]
   /** The query shape it answers for (metrics: a hit counts toward the time it saved). */
   queryShape?: ShapeStats
+  /** Epoch ms its value was stored (in L2, for one filled from there): `.withCacheInfo()`'s age. */
+  storedAt?: number | undefined
   /** Set on every hit; eviction gives a used entry a second chance (CLOCK). */
   used?: boolean
 }

@@ -1,7 +1,7 @@
 // Type-level tests, run by vitest's typecheck mode (tsc): they pin the public API's types.
 import { describe, expectTypeOf, it } from 'vitest'
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js'
-import { withCache, type CacheStrategy, type MetricsSnapshot } from '../../src/index.js'
+import { withCache, type CacheInfo, type CacheStrategy, type MetricsSnapshot } from '../../src/index.js'
 
 declare const base: PrismaClient
 const prisma = base.$extends(withCache({ models: { Sample: false } }))
@@ -39,6 +39,13 @@ describe('the extended client keeps Prisma result types', () => {
     const [count, users] = await prisma.$transaction([prisma.post.count(), prisma.user.findMany()])
     expectTypeOf(count).toEqualTypeOf<number>()
     expectTypeOf(users).toEqualTypeOf<Prisma.UserModel[]>()
+  })
+
+  it('gives withCacheInfo() on every cached read, its data typed as the plain result', () => {
+    expectTypeOf(prisma.user.findUnique({ where: { id: 1 } }).withCacheInfo()).resolves.toEqualTypeOf<{ data: Prisma.UserModel | null; info: CacheInfo }>()
+    expectTypeOf(prisma.post.findMany({ select: { id: true } }).withCacheInfo()).resolves.toEqualTypeOf<{ data: { id: number }[]; info: CacheInfo }>()
+    expectTypeOf(prisma.post.count().withCacheInfo()).resolves.toEqualTypeOf<{ data: number; info: CacheInfo }>()
+    expectTypeOf<CacheInfo['cacheStatus']>().toEqualTypeOf<'l1' | 'l2' | 'swr' | 'miss' | 'bypass'>()
   })
 
   it('exposes $cache', () => {
