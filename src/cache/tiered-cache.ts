@@ -5,6 +5,7 @@ import { Bus } from '../invalidation/bus.js'
 import { Generations } from '../invalidation/generations.js'
 import { Invalidator } from '../invalidation/invalidator.js'
 import { Outbox } from '../invalidation/outbox.js'
+import { RecentBumps } from '../invalidation/recent-bumps.js'
 import { Transactions } from '../invalidation/transactions.js'
 import { WriteRuleSet } from '../invalidation/write-rules.js'
 import { RedisKeys } from '../keys/names.js'
@@ -34,7 +35,7 @@ export class TieredCache {
   readonly invalidator: Invalidator
   readonly transactions = new Transactions()
   readonly api: CacheApi
-  private readonly generations = new Generations()
+  private readonly generations: Generations
   /** Removes what the bus attached to the user's Redis client (set once the bus opens). */
   private detachBus: () => void = () => {}
 
@@ -47,6 +48,8 @@ export class TieredCache {
     for (const model of options.models.keys()) {
       if (schema.model(model) === undefined) throw new CacheConfigError(`models.${model}`, 'names no model of this schema')
     }
+    const recentBumps = options.replicaLagMs ? new RecentBumps(options.replicaLagMs, options.now) : undefined
+    this.generations = new Generations(recentBumps)
     const metrics = new Metrics({ ...options.metrics, now: options.now })
     const events = new Events(options.events, options.logger)
     const summary = new SummaryLog(metrics, options.logger, { ...options.metrics, now: options.now })
@@ -82,7 +85,7 @@ export class TieredCache {
       l2.waitFor(outbox)
     }
 
-    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (bus !== undefined && !strict) }
+    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (bus !== undefined && !strict), recentBumps }
     const requests = new ReadRequests(options, schema, this.generations, metrics)
     const store = new EntryStore(parts, requests)
     const refresher = new Refresher(parts, requests, store)

@@ -99,6 +99,14 @@ export interface CacheOptions {
   partition?: () => string | number | undefined | null
   /** Milliseconds before a Redis command is given up and the read goes to the database. @default 250 */
   redisTimeoutMs?: number
+  /**
+   * Milliseconds a read replica may lag behind the primary. A database answer to a read whose
+   * models (rows, counters) a write changed less than this before the read began is returned but
+   * not cached: it may come from a replica that has not applied that write yet. Writes of this
+   * process and writes heard on the invalidation bus count. `0`: every answer is cached.
+   * @default 5000 when `withCache()` extends a client with `@prisma/extension-read-replicas`, else 0
+   */
+  replicaLagMs?: number
   /** After this many consecutive Redis failures, stop calling it for `cooldownMs`. */
   breaker?: { failures?: number; cooldownMs?: number }
   /** In-process tier. `false` disables it. */

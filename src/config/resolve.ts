@@ -18,6 +18,8 @@ export interface ResolvedOptions {
   redis: Redis | Cluster | undefined
   partition: CacheOptions['partition']
   redisTimeoutMs: number
+  /** `undefined`: not given (5000 under Prisma's read-replicas extension, else 0: cache/replica-lag.ts). */
+  replicaLagMs: number | undefined
   breaker: { failures: number; cooldownMs: number }
   l1: { maxBytes: number; maxEntryBytes: number; consistency: 'bus' | 'strict'; degradedTtlMs: number } | false
   stampede: { leaseMs: number; waitMs: number; leaseAboveMs: number }
@@ -72,6 +74,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     redis: options.redis,
     partition: options.partition,
     redisTimeoutMs: positive('redisTimeoutMs', options.redisTimeoutMs, 250),
+    replicaLagMs: options.replicaLagMs === undefined ? undefined : nonNegative('replicaLagMs', options.replicaLagMs),
     breaker: {
       failures: positive('breaker.failures', options.breaker?.failures, 3),
       cooldownMs: positive('breaker.cooldownMs', options.breaker?.cooldownMs, 1000),
@@ -219,7 +222,7 @@ function oneOf<T extends string>(path: string, value: unknown, allowed: readonly
   return value as T
 }
 
-const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'optIn', 'partition', 'redisTimeoutMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
+const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'optIn', 'partition', 'redisTimeoutMs', 'replicaLagMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
 const NESTED: Record<string, readonly string[]> = {
   breaker: ['failures', 'cooldownMs'],
   l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],

@@ -1,4 +1,5 @@
 import { ALL, modelCounter, tagCounter, type CounterName, type Generation } from '../keys/names.js'
+import type { RecentBumps } from './recent-bumps.js'
 
 export type { Generation } from '../keys/names.js'
 
@@ -19,6 +20,9 @@ export class Generations {
   })
   /** The global counter, held for the process's life (every read records it). */
   readonly all: Generation = this.get(ALL)
+
+  /** With `replicaLagMs`: every bump by name (this process's writes, the bus's) is noted there too. */
+  constructor(private readonly recent?: RecentBumps) {}
 
   get(name: CounterName): Generation {
     let gen = this.byName.get(name)?.deref()
@@ -44,6 +48,7 @@ export class Generations {
 
   /** Bumps a counter by name if anything holds it (otherwise nothing depends on it). */
   bumpName(name: CounterName): void {
+    this.recent?.note(name) // held or not: a read that starts after this bump still needs to know of it
     const gen = this.byName.get(name)?.deref()
     if (gen !== undefined) gen.value++
   }

@@ -1,5 +1,6 @@
 import { Prisma } from '@prisma/client/extension'
 import type { CacheApi } from '../cache/api.js'
+import { replicaLagFor } from '../cache/replica-lag.js'
 import { TieredCache } from '../cache/tiered-cache.js'
 import type { CacheOptions, CacheStrategy } from '../config/options.js'
 import { resolveOptions } from '../config/resolve.js'
@@ -39,7 +40,7 @@ export function withCache(options?: CacheOptions) {
   return Prisma.defineExtension((client) => {
     const base = client as unknown as Record<string, Record<string, (args: unknown) => PromiseLike<unknown>>>
     const schema = new SchemaFacts(client)
-    const cache = new TieredCache(resolved, schema, (model) => ({
+    const cache = new TieredCache({ ...resolved, replicaLagMs: replicaLagFor(resolved, client) }, schema, (model) => ({
       query: (operation, args) => base[delegateName(model)]![operation]!(args),
     }))
     const { reads, invalidator, transactions } = cache

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from '../config/resolve.js'
+import type { RecentBumps } from '../invalidation/recent-bumps.js'
 import type { Events } from '../metrics/events.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { L1 } from '../tiers/l1.js'
@@ -22,6 +23,8 @@ export interface ReadParts {
    * Redis's counters.
    */
   readonly localCountersAuthoritative: boolean
+  /** With `replicaLagMs`: which counters were bumped lately, so that no lagging replica's answer is stored. */
+  readonly recentBumps: RecentBumps | undefined
 }
 
 export function sameValues(a: readonly string[], b: readonly string[]): boolean {

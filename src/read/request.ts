@@ -39,6 +39,8 @@ export interface ReadRequest {
   readonly deps: readonly Generation[]
   /** …and their local values before anything was read. */
   readonly seen: readonly number[]
+  /** When they were snapshot (`options.now()`): a replica's answer is judged by it (invalidation/recent-bumps.ts). */
+  readonly startedAt: number
   readonly stats: OperationStats
   /** Metrics' argument shape it counts toward (time saved, slow queries). */
   readonly queryShape: ShapeStats | undefined
@@ -77,7 +79,7 @@ export class ReadRequests {
   build(start: ReadStart, background = false): ReadRequest {
     const deps = readCounters(this.schema, this.generations, start.model, start.args, start.policy.tags, this.options.invalidation)
     const queryShape = this.metrics.shape(start.stats, start.args)
-    return { ...start, deps, seen: deps.map((gen) => gen.value), queryShape, background }
+    return { ...start, deps, seen: deps.map((gen) => gen.value), startedAt: this.options.now(), queryShape, background }
   }
 }
 

@@ -37,6 +37,8 @@ export class EntryStore {
   /** Stores a database answer in L1 and, when `lookup` gave Redis's generations, in L2. */
   async store(read: ReadRequest, value: unknown, lookup: L2Lookup | undefined, entryKey: string | undefined, lease?: Lease): Promise<void> {
     const { options, l2 } = this.parts
+    // maybe a lagging replica's answer from before a recent write: returned, not kept (invalidation/recent-bumps.ts)
+    if (this.parts.recentBumps?.unsettled(read.deps, read.startedAt)) return
     const resultShape = describe(value)
     const bytes = encodeResult(value, resultShape)
     const storedAt = options.now()
