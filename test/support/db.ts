@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { PrismaPg } from '@prisma/adapter-pg'
 import { afterAll, beforeAll, inject } from 'vitest'
-import { PrismaClient } from '../../generated/prisma/client.js'
+import type { PrismaClient } from '../../generated/prisma/client.js'
 import { withCache, type CacheOptions } from '../../src/index.js'
 import { admin, withDatabase } from './global-setup.js'
+import { createOtherDatabase, newClient, provider, resetStatements } from './provider.js'
 
-/** A PrismaClient that counts the queries it sends to PostgreSQL. */
+/** A PrismaClient that counts the queries it sends to the database (PTC_DB picks which: provider.ts). */
 export interface CountingClient {
   prisma: PrismaClient
   /** Statements sent to the database since creation or the last reset. */
@@ -15,10 +15,7 @@ export interface CountingClient {
 }
 
 export function countingClient(url: string): CountingClient {
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: url }),
-    log: [{ emit: 'event', level: 'query' }],
-  })
+  const prisma = newClient(url, { log: [{ emit: 'event', level: 'query' }] })
   const sql: string[] = []
   prisma.$on('query', (event) => void sql.push(event.query))
   return { prisma, sql, queries: () => sql.length, resetQueries: () => void (sql.length = 0) }
@@ -40,23 +37,34 @@ export function useDatabase() {
   const name = `ptc_t_${randomBytes(5).toString('hex')}`
   const ctx = {} as { url: string; db: CountingClient; clients: CountingClient[] }
   ctx.clients = []
+  let drop = async () => {
+    await admin(inject('databaseUrl'), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+  }
   beforeAll(async () => {
     const server = inject('databaseUrl')
-    await admin(server, (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`))
-    ctx.url = withDatabase(server, name)
+    if (provider === 'postgresql') {
+      await admin(server, (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`))
+      ctx.url = withDatabase(server, name)
+    } else {
+      const other = await createOtherDatabase(server, inject('templateDatabase'), name)
+      ctx.url = other.url
+      drop = other.drop
+    }
     ctx.db = countingClient(ctx.url)
     ctx.clients.push(ctx.db)
   })
   afterAll(async () => {
     await Promise.all(ctx.clients.map((c) => c.prisma.$disconnect()))
-    await admin(inject('databaseUrl'), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    await drop()
   })
   return ctx
 }
 
-/** Empties every table, restarting ids, between tests of one file. */
+/** Empties every table, restarting ids, between tests of one file (on one connection: MariaDB's FOREIGN_KEY_CHECKS is per session). */
 export async function resetTables(prisma: PrismaClient): Promise<void> {
-  await prisma.$executeRawUnsafe(
-    'TRUNCATE "_PostToTag", "Comment", "Post", "Profile", "Tag", "User", "Sample" RESTART IDENTITY CASCADE',
-  )
+  const statements = resetStatements()
+  if (statements.length === 1) await prisma.$executeRawUnsafe(statements[0]!)
+  else await prisma.$transaction(async (tx) => {
+    for (const sql of statements) await tx.$executeRawUnsafe(sql)
+  })
 }

@@ -1,6 +1,8 @@
 import type { TestProject } from 'vitest/node'
 import pg from 'pg'
 import { migrate } from '../../scripts/migrate.js'
+import { otherDatabase } from './other-databases.js'
+import { parseProvider } from './provider.js'
 import { findServices } from './services.js'
 
 declare module 'vitest' {
@@ -18,6 +20,18 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const services = await findServices()
+  // A project's `env` reaches its test workers only, so PTC_DB is read from the project here.
+  const provider = parseProvider(project.config.env?.PTC_DB ?? process.env.PTC_DB)
+  if (provider !== 'postgresql') {
+    const other = await otherDatabase(provider)
+    project.provide('databaseUrl', other.server)
+    project.provide('templateDatabase', other.template)
+    project.provide('redisUrl', services.redisUrl)
+    return async () => {
+      await other.stop()
+      await services.stop()
+    }
+  }
   const template = `ptc_template_${process.pid}`
   await admin(services.databaseUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS "${template}"`)
