@@ -1,5 +1,6 @@
 import { canonical } from '../keys/canonical.js'
-import type { ModelFacts, SchemaFacts, UniqueKey } from '../schema/schema.js'
+import { valueText } from '../keys/names.js'
+import type { ModelFacts, SchemaFacts, TrackedField, UniqueKey } from '../schema/schema.js'
 
 /**
  * Batching that kills N+1: reads of one tick that differ only in the row they ask for become one
@@ -10,15 +11,20 @@ import type { ModelFacts, SchemaFacts, UniqueKey } from '../schema/schema.js'
  *   pattern), without `take`/`skip`/`cursor`/`distinct`: one `findMany` with `in`, split per value
  *   (a global `orderBy` keeps each group's order).
  * Both need the row's key in the result; when the projection leaves it out, it is selected and
- * removed again before the caller sees the row.
+ * removed again before the caller sees the row. Rows are routed under the database's equality, not
+ * the text of the key: only key fields whose equality the schema proves reproducible are batched
+ * (ModelFacts.comparable: integers as numbers, 5 and 5n alike; a `@db.Uuid` in any case; strings
+ * only where the database compares them exactly, never on MySQL or `@db.Citext`), and a read
+ * keyed otherwise runs alone (test/read/batch-equality.test.ts).
  */
 export interface BatchPlan {
   /** Reads with the same group key are answered by one query. */
   group: string
   /** The query for a batch of `values`. */
   query(values: unknown[]): Record<string, unknown>
-  /** The value a read asks for, and the value a returned row carries, comparable with `===`. */
+  /** The value a read asks for… */
   value: unknown
+  /** …and the text of it, and of a returned row's key, equal where the database's equality is. */
   rowValue(row: Record<string, unknown>): string
   valueKey: string
   /** Removes fields that were added to the projection for routing. */
@@ -38,9 +44,11 @@ export function planUnique(schema: SchemaFacts, model: string, args: unknown): B
   const unique = selectorName && facts.uniques.find((u) => u.name === selectorName)
   if (!unique) return undefined
   const value = unique.fields.length === 1 ? where![selectorName] : compoundValue(where![selectorName], unique)
-  if (value === undefined || !isKeyValue(unique.fields.length === 1 ? [value] : Object.values(value as object))) return undefined
+  const fields = keyFields(facts, unique.fields)
+  if (value === undefined || fields === undefined) return undefined
+  const valueKey = keyText(fields, unique.fields.length === 1 ? [value] : unique.fields.map((f) => (value as Record<string, unknown>)[f]))
+  if (valueKey === undefined) return undefined
   const { args: routed, added } = withFields(projection, unique.fields, facts)
-  const valueOf = (v: unknown) => canonical(unique.fields.length === 1 ? [v] : unique.fields.map((f) => (v as Record<string, unknown>)[f]))
   return {
     group: `${model}.findUnique:${unique.name}:${canonical(projection)}`,
     query: (values) => ({
@@ -48,8 +56,8 @@ export function planUnique(schema: SchemaFacts, model: string, args: unknown): B
       where: unique.fields.length === 1 ? { [unique.fields[0]!]: { in: values } } : { OR: values },
     }),
     value,
-    valueKey: valueOf(value),
-    rowValue: (row) => canonical(unique.fields.map((f) => row[f])),
+    valueKey,
+    rowValue: (row) => rowKey(fields, row),
     strip: stripper(added),
     many: false,
   }
@@ -63,13 +71,16 @@ export function planMany(schema: SchemaFacts, model: string, args: unknown): Bat
   const field = groupingField(schema, facts, where)
   if (field === undefined) return undefined
   const { [field]: value, ...otherFilters } = where
+  const fields = keyFields(facts, [field])
+  const valueKey = fields && keyText(fields, [value])
+  if (valueKey === undefined) return undefined
   const { args: routed, added } = withFields(rest, [field], facts)
   return {
     group: `${model}.findMany:${field}:${canonical({ ...rest, where: otherFilters })}`,
     query: (values) => ({ ...routed, where: { ...otherFilters, [field]: { in: values } } }),
     value,
-    valueKey: canonical([value]),
-    rowValue: (row) => canonical([row[field]]),
+    valueKey,
+    rowValue: (row) => rowKey(fields!, row),
     strip: stripper(added),
     many: true,
   }
@@ -80,7 +91,10 @@ export function planMany(schema: SchemaFacts, model: string, args: unknown): Bat
  * among several, the only one that is a foreign key (`authorId`, not `published`).
  */
 function groupingField(schema: SchemaFacts, facts: ModelFacts, where: Record<string, unknown>): string | undefined {
-  const candidates = Object.keys(where).filter((k) => facts.scalars.has(k) && isKeyValue([where[k]]))
+  const candidates = Object.keys(where).filter((k) => {
+    const fields = keyFields(facts, [k])
+    return fields !== undefined && keyText(fields, [where[k]]) !== undefined
+  })
   if (candidates.length === 1 && Object.keys(where).length === 1) return candidates[0]
   const foreign = candidates.filter((k) => schema.foreignKeys?.some((fk) => fk.holder === facts.name && fk.fields.includes(k)))
   return foreign.length === 1 ? foreign[0] : undefined
@@ -122,9 +136,32 @@ function compoundValue(value: unknown, unique: UniqueKey): unknown {
   return value
 }
 
-/** Values `in` and `===` agree on: no null (`IS NULL` is not `IN`), no filter objects. */
-function isKeyValue(values: unknown[]): boolean {
-  return values.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint')
+/** The key fields with the equality they are compared by, if every one's is proven (schema/tracked.ts). */
+function keyFields(facts: ModelFacts, names: readonly string[]): TrackedField[] | undefined {
+  const fields = names.map((name) => facts.comparable.get(name))
+  return fields.every((f) => f !== undefined) ? (fields as TrackedField[]) : undefined
+}
+
+/**
+ * One text per key as the database's equality sees it (`valueText`: 5 and 5n alike, a uuid's hex
+ * digits in lower case); `undefined` for a value it cannot prove: no null (`IS NULL` is not `IN`),
+ * no filter objects, no string for an integer field.
+ */
+function keyText(fields: readonly TrackedField[], values: readonly unknown[]): string | undefined {
+  let text = ''
+  for (let i = 0; i < fields.length; i++) {
+    const value = values[i]
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return undefined
+    const part = valueText(fields[i]!.canonical, value)
+    if (part === undefined) return undefined
+    text += `${part}\u0000`
+  }
+  return text
+}
+
+/** A returned row's key text; one no read can have asked for when it cannot be made (route's check then runs every member alone). */
+function rowKey(fields: readonly TrackedField[], row: Record<string, unknown>): string {
+  return keyText(fields, fields.map((f) => row[f.name])) ?? '\u0001unroutable'
 }
 
 function onlyKeys(args: unknown, allowed: ReadonlySet<string>): boolean {

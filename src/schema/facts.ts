@@ -43,6 +43,11 @@ export interface ModelFacts {
    * a write bumps the key of each one's value in the row it wrote. Empty without the schema text.
    */
   tracked: ReadonlyMap<string, TrackedField>
+  /**
+   * Every scalar field whose equality this library reproduces (a superset of `tracked`): batching
+   * routes rows back by these only (batching/plan.ts). Empty without the schema text.
+   */
+  comparable: ReadonlyMap<string, TrackedField>
   /** `@updatedAt` fields: every update assigns them. */
   updatedAt: readonly string[]
 }

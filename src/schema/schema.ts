@@ -28,7 +28,7 @@ export class SchemaFacts {
         if (field.kind === 'object') relations.set(field.name, field.type)
         else scalars.add(field.name)
       }
-      this.models.set(name, { name, scalars, relations, relationFacts: new Map(), uniques: [], tracked: new Map(), updatedAt: [] })
+      this.models.set(name, { name, scalars, relations, relationFacts: new Map(), uniques: [], tracked: new Map(), comparable: new Map(), updatedAt: [] })
     }
     const text = readSchemaText(client)
     if (text !== undefined) parseUniques(text, this.models)
@@ -46,8 +46,9 @@ export class SchemaFacts {
         )
       }
       if (text === undefined) continue
-      const { tracked, updatedAt } = trackedFields(facts, model.fields, declared!, this.foreignKeys!, providerOf(text))
+      const { tracked, comparable, updatedAt } = trackedFields(facts, model.fields, declared!, this.foreignKeys!, providerOf(text))
       facts.tracked = tracked
+      facts.comparable = comparable
       facts.updatedAt = updatedAt
     }
     pairRelations(this.models)

@@ -31,7 +31,7 @@ export function fieldLines(schema: string): Map<string, Map<string, FieldLine>> 
  * status), of types whose database equality this library can reproduce exactly. Left out, so that
  * their equalities count as "no equality" (the read then depends on every write to its model):
  * - strings where the database compares loosely: MySQL/MariaDB (case- and trailing-space-
- *   insensitive default collations) and `@db.Citext`;
+ *   insensitive default collations), `@db.Citext` and blank-padded `@db.Char`;
  * - floats, decimals, dates, bytes and Json (equality by value is not one text).
  * A `@db.Uuid` string is kept, compared as its hex digits in lower case, as PostgreSQL does.
  */
@@ -41,11 +41,12 @@ export function trackedFields(
   lines: ReadonlyMap<string, FieldLine>,
   foreignKeys: readonly ForeignKey[],
   provider: string,
-): { tracked: Map<string, TrackedField>; updatedAt: string[] } {
+): { tracked: Map<string, TrackedField>; comparable: Map<string, TrackedField>; updatedAt: string[] } {
   const wanted = new Set<string>()
   for (const unique of facts.uniques) for (const f of unique.fields) wanted.add(f)
   for (const fk of foreignKeys) if (fk.holder === facts.name) for (const f of fk.fields) wanted.add(f)
   const tracked = new Map<string, TrackedField>()
+  const comparable = new Map<string, TrackedField>()
   const updatedAt: string[] = []
   for (const field of fields) {
     const line = lines.get(field.name)
@@ -53,9 +54,11 @@ export function trackedFields(
     if (/@updatedAt\b/.test(line.attributes)) updatedAt.push(field.name)
     const canonical = canonicalOf(field, line, provider)
     if (canonical === undefined) continue
-    if (wanted.has(field.name) || canonical === 'boolean' || field.kind === 'enum') tracked.set(field.name, { name: field.name, canonical })
+    const compared = { name: field.name, canonical }
+    comparable.set(field.name, compared)
+    if (wanted.has(field.name) || canonical === 'boolean' || field.kind === 'enum') tracked.set(field.name, compared)
   }
-  return { tracked, updatedAt }
+  return { tracked, comparable, updatedAt }
 }
 
 function canonicalOf(field: RuntimeField, line: FieldLine, provider: string): TrackedField['canonical'] | undefined {
@@ -69,7 +72,8 @@ function canonicalOf(field: RuntimeField, line: FieldLine, provider: string): Tr
       return 'boolean'
     case 'String':
       if (/@db\.Uuid\b/.test(line.attributes)) return 'uuid'
-      if (provider === 'mysql' || /@db\.Citext\b/.test(line.attributes)) return undefined
+      // `@db.Char(n)` compares blank-padded ('ab' = 'ab  '), `@db.Citext` ignoring case
+      if (provider === 'mysql' || /@db\.(Citext|Char)\b/.test(line.attributes)) return undefined
       return 'string'
     default:
       return undefined
