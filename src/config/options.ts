@@ -22,6 +22,8 @@ export type CacheStrategy =
       ttl?: number
       /** Seconds an expired entry may still be served while it is refreshed. @default 0 */
       swr?: number
+      /** Seconds a negative answer (see `ModelPolicy.negativeTtl`) is fresh. @default the model's `negativeTtl` */
+      negativeTtl?: number
       /** Names that `prisma.$cache.invalidate({ tags })` can later drop this entry by. */
       tags?: readonly string[]
     }
@@ -61,6 +63,12 @@ export type ModelPolicy =
       ttl?: number
       /** Seconds of stale-while-revalidate. @default `defaults.swr` */
       swr?: number
+      /**
+       * Seconds a negative answer is fresh: a `null` (findUnique, findFirst and their OrThrow
+       * variants), an empty list (findMany, groupBy), a zero count. `0`: negative answers are not
+       * cached. @default `defaults.negativeTtl`, else the entry's `ttl`
+       */
+      negativeTtl?: number
       /** Which read operations are cached. @default every read operation */
       operations?: readonly ReadOperation[]
       /** What a write to this model invalidates besides the models the schema says it changes. */
@@ -142,7 +150,7 @@ export interface CacheOptions {
     leaseAboveMs?: number
   }
   /** Applied to every model without its own policy. */
-  defaults?: { ttl?: number; swr?: number }
+  defaults?: { ttl?: number; swr?: number; negativeTtl?: number }
   /** Per-model policy, keyed by model name as in the schema (`User`, not `user`). */
   models?: Record<string, ModelPolicy>
   logger?: CacheLogger

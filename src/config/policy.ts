@@ -6,6 +6,8 @@ import { seconds, type ResolvedModelPolicy, type ResolvedOptions } from './resol
 export interface EntryPolicy {
   ttlMs: number
   swrMs: number
+  /** Fresh time of a negative answer (read/negative.ts); `undefined`: `ttlMs`. */
+  negativeTtlMs: number | undefined
   tags: readonly string[]
 }
 
@@ -40,7 +42,7 @@ export class Policy {
       policy =
         resolved === false || !resolved.operations.has(operation) || resolved.ttlMs === 0
           ? null
-          : { ttlMs: resolved.ttlMs, swrMs: resolved.swrMs, tags: NO_TAGS }
+          : { ttlMs: resolved.ttlMs, swrMs: resolved.swrMs, negativeTtlMs: resolved.negativeTtlMs, tags: NO_TAGS }
       byOperation[operation] = policy
     }
     return policy
@@ -48,16 +50,17 @@ export class Policy {
 
   private override(base: EntryPolicy, strategy: Exclude<CacheStrategy, false>): EntryPolicy | null {
     if (typeof strategy !== 'object' || strategy === null) {
-      throw new CacheConfigError('cacheStrategy', 'must be false or an object { ttl?, swr?, tags? }')
+      throw new CacheConfigError('cacheStrategy', 'must be false or an object { ttl?, swr?, negativeTtl?, tags? }')
     }
     const ttlMs = seconds('cacheStrategy.ttl', strategy.ttl) ?? base.ttlMs
     if (ttlMs === 0) return null
     const swrMs = seconds('cacheStrategy.swr', strategy.swr) ?? base.swrMs
+    const negativeTtlMs = seconds('cacheStrategy.negativeTtl', strategy.negativeTtl) ?? base.negativeTtlMs
     const tags = strategy.tags ?? NO_TAGS
     if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t.length > 0)) {
       throw new CacheConfigError('cacheStrategy.tags', 'must be an array of non-empty strings')
     }
-    return { ttlMs, swrMs, tags }
+    return { ttlMs, swrMs, negativeTtlMs, tags }
   }
 }
 

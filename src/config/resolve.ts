@@ -7,6 +7,8 @@ import { READ_OPERATIONS, type CacheLogger, type CacheOptions, type ModelPolicy,
 export interface ResolvedModelPolicy {
   ttlMs: number
   swrMs: number
+  /** `undefined`: negative answers live as long as any other. */
+  negativeTtlMs: number | undefined
   operations: ReadonlySet<string>
   invalidates: WriteRules | undefined
 }
@@ -56,6 +58,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   const defaults: ResolvedModelPolicy = resolvePolicy('defaults', {
     ttl: options.defaults?.ttl ?? DEFAULT_TTL_S,
     swr: options.defaults?.swr ?? 0,
+    negativeTtl: options.defaults?.negativeTtl,
   })
   const models = new Map<string, ResolvedModelPolicy | false>()
   for (const [model, policy] of Object.entries(options.models ?? {})) {
@@ -160,6 +163,7 @@ function resolvePolicy(
   if (path !== 'defaults') onlyKnown(`${path}.`, policy, POLICY_KEYS)
   const ttlMs = seconds(`${path}.ttl`, policy.ttl) ?? inherit!.ttlMs
   const swrMs = seconds(`${path}.swr`, policy.swr) ?? inherit?.swrMs ?? 0
+  const negativeTtlMs = seconds(`${path}.negativeTtl`, policy.negativeTtl) ?? inherit?.negativeTtlMs
   const operations = policy.operations ?? inherit?.operations ?? READ_OPERATIONS
   if (policy.operations !== undefined && !Array.isArray(policy.operations)) {
     throw new CacheConfigError(`${path}.operations`, `must be an array of read operations, got ${shown(policy.operations)}`)
@@ -169,7 +173,7 @@ function resolvePolicy(
       throw new CacheConfigError(`${path}.operations`, `'${op}' is not one of ${READ_OPERATIONS.join(', ')}`)
     }
   }
-  return { ttlMs, swrMs, operations: new Set(operations), invalidates: resolveRules(`${path}.invalidates`, policy.invalidates) }
+  return { ttlMs, swrMs, negativeTtlMs, operations: new Set(operations), invalidates: resolveRules(`${path}.invalidates`, policy.invalidates) }
 }
 
 function resolveRules(path: string, rules: WriteRules | undefined): WriteRules | undefined {
@@ -227,8 +231,8 @@ const NESTED: Record<string, readonly string[]> = {
   breaker: ['failures', 'cooldownMs'],
   l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],
   stampede: ['leaseMs', 'waitMs', 'leaseAboveMs'],
-  defaults: ['ttl', 'swr'],
+  defaults: ['ttl', 'swr', 'negativeTtl'],
   metrics: ['summaryIntervalMs', 'slowQueryMs', 'clock'],
 }
-const POLICY_KEYS = ['ttl', 'swr', 'operations', 'invalidates']
+const POLICY_KEYS = ['ttl', 'swr', 'negativeTtl', 'operations', 'invalidates']
 const RULE_KEYS = ['models', 'tags', 'patterns']

@@ -6,6 +6,7 @@ import { unchanged } from '../tiers/l1.js'
 import type { L2Entry } from '../tiers/entry.js'
 import type { L2Lookup } from '../tiers/l2.js'
 import type { ReadParts } from './parts.js'
+import { freshMs } from './negative.js'
 import { noteMiss } from './note-info.js'
 import type { ReadRequest, ReadRequests } from './request.js'
 
@@ -41,12 +42,13 @@ export class EntryStore {
     if (this.parts.recentBumps?.unsettled(read.deps, read.startedAt)) return
     const resultShape = describe(value)
     const bytes = encodeResult(value, resultShape)
+    const ttlMs = freshMs(read.policy, read.keyOperation, value)
+    if (ttlMs === 0) return // `negativeTtl: 0`: a negative answer is not kept
     const storedAt = options.now()
-    const freshUntil = storedAt + read.policy.ttlMs
+    const freshUntil = storedAt + ttlMs
     this.fillL1(read, value, bytes.length, { freshUntil, storedAt }, lookup?.generations, resultShape)
     if (lookup !== undefined && entryKey !== undefined) {
-      const ttlMs = read.policy.ttlMs + read.policy.swrMs
-      await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil, storedAt }, ttlMs, read.stats, lease?.token)
+      await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil, storedAt }, ttlMs + read.policy.swrMs, read.stats, lease?.token)
       lease?.handedBack() // the store script released it
     }
   }

@@ -48,7 +48,7 @@ describe('options', () => {
       [{ breaker: 5 }, 'breaker must be an object { failures, cooldownMs }, got 5'],
       [{ l1: true }, 'l1 must be false or an object { maxBytes, maxEntryBytes, consistency, degradedTtlMs }, got true'],
       [{ stampede: 'fast' }, 'stampede must be an object { leaseMs, waitMs, leaseAboveMs }, got "fast"'],
-      [{ defaults: [60] }, 'defaults must be an object { ttl, swr }, got an array'],
+      [{ defaults: [60] }, 'defaults must be an object { ttl, swr, negativeTtl }, got an array'],
       [{ models: 'User' }, 'models must be an object { <Model>: false | { ttl?, swr?, operations?, invalidates? } }, got "User"'],
       [{ models: { User: { operations: 'findMany' } } }, 'models.User.operations must be an array of read operations, got "findMany"'],
       [{ namespace: 7 }, 'namespace must be 1–64 characters of [A-Za-z0-9_.-], got 7'],

@@ -29,7 +29,7 @@ describe('the extended client keeps Prisma result types', () => {
     // @ts-expect-error still exact: unknown arguments are rejected as Prisma rejects them
     prisma.post.findMany({ whre: {} })
     expectTypeOf<CacheStrategy>().toEqualTypeOf<
-      false | { ttl?: number; swr?: number; tags?: readonly string[] }
+      false | { ttl?: number; swr?: number; negativeTtl?: number; tags?: readonly string[] }
     >()
   })
 
