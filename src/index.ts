@@ -1,5 +1,5 @@
 export { withCache, type CacheArgs } from './prisma/extension.js'
-export type { CacheApi, InvalidateRequest, RequestLoader } from './cache/api.js'
+export type { CacheApi, HealthReport, InvalidateRequest, RequestLoader } from './cache/api.js'
 export type {
   CacheLogger,
   CacheOptions,

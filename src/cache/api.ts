@@ -7,8 +7,10 @@ import { prometheusText } from '../metrics/prometheus.js'
 import type { MetricsSummary, SummaryLog } from '../metrics/summary.js'
 import type { SchemaFacts } from '../schema/schema.js'
 import type { L1 } from '../tiers/l1.js'
+import type { HealthReport } from './health.js'
 
 export type { InvalidateRequest } from '../invalidation/invalidator.js'
+export type { HealthReport } from './health.js'
 
 /** `prisma.$cache`: what users call directly. */
 export interface CacheApi {
@@ -38,6 +40,8 @@ export interface CacheApi {
    * max(5 s, 10 × `redisTimeoutMs`).
    */
   ready(): Promise<void>
+  /** Redis (PING bounded by `redisTimeoutMs`), breaker, bus, L1 and pending invalidations now; never rejects. */
+  health(): Promise<HealthReport>
   /** Stops summary logs and closes the bus connection this extension opened. Your own Redis client stays yours. */
   close(): void
 }
@@ -58,6 +62,7 @@ export interface ApiParts {
   /** A cached `findUnique` through the read path, on the client the extension was applied to. */
   findUnique(model: string, args: unknown): unknown
   ready(): Promise<void>
+  health(): Promise<HealthReport>
   close(): void
 }
 
@@ -74,6 +79,7 @@ export function createApi(parts: ApiParts): CacheApi {
     logSummary: () => parts.summary.log(),
     loader: () => createLoader(parts),
     ready: () => parts.ready(),
+    health: () => parts.health(),
     close: () => parts.close(),
   }
 }

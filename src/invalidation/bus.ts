@@ -66,6 +66,11 @@ export class Bus {
     return this.up
   }
 
+  /** The latest heartbeat's round trip through Redis pub/sub, ms (health.ts). */
+  get roundTripMs(): number | undefined {
+    return this.heartbeat.roundTripMs
+  }
+
   publish(names: string[]): Promise<unknown> {
     const message: BusMessage = { o: this.origin, n: names, t: Date.now() }
     return this.redis.publish(this.channel, JSON.stringify(message))

@@ -8,6 +8,9 @@
 export class Heartbeat {
   /** The breaker is open: Redis is skipped, so the bus cannot be trusted either. */
   suspended = false
+  /** The latest heartbeat's round trip (publish to hearing it back), ms; undefined before one. */
+  roundTripMs: number | undefined
+  private sentAt = 0
   private stalled = false
   private lastHeard = 0
   private due = 0
@@ -43,6 +46,7 @@ export class Heartbeat {
 
   heard(): void {
     this.lastHeard = performance.now()
+    if (this.sentAt !== 0) this.roundTripMs = this.lastHeard - this.sentAt
     if (!this.stalled) return
     this.stalled = false
     this.changed()
@@ -56,6 +60,7 @@ export class Heartbeat {
     if (!this.inFlight && !this.suspended) {
       // one at a time: a stalled Redis holds it, so nothing piles up in ioredis's queue
       this.inFlight = true
+      this.sentAt = performance.now()
       void this.send().catch(() => {}).finally(() => (this.inFlight = false))
     }
     if (late) return

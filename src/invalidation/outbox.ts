@@ -53,6 +53,11 @@ export class Outbox implements PendingInvalidations {
     })
   }
 
+  /** Counter bumps and tag-pattern drops not applied in Redis yet. */
+  get pending(): number {
+    return this.unbumped.size + this.undropped.size
+  }
+
   idle(): boolean {
     return this.unbumped.size === 0 && this.undropped.size === 0
   }
