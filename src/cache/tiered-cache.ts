@@ -25,7 +25,6 @@ import { L1 } from '../tiers/l1.js'
 import { L2 } from '../tiers/l2.js'
 import { RedisGuard } from '../tiers/redis-guard.js'
 import { createApi, type CacheApi } from './api.js'
-import { health } from './health.js'
 
 /**
  * The composition root: builds every part from the resolved options and wires them, and nothing
@@ -81,12 +80,13 @@ export class TieredCache {
         },
       })
       l2 = new L2(options.redis, keys, guard, counterTtlMs(options))
-      if (l1 !== undefined) bus = this.openBus(keys.busChannel, l1, metrics, events)
+      // without L1 the bus is needed only to hear other processes' writes for replicaLagMs
+      if (l1 !== undefined || recentBumps !== undefined) bus = this.openBus(keys.busChannel, l1, recentBumps, metrics, events)
       outbox = new Outbox(l2, { redis: options.redis, logger: options.logger, onError, publish: bus && ((names) => bus!.publish(names)) })
       l2.waitFor(outbox)
     }
 
-    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (bus !== undefined && !strict), recentBumps }
+    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (l1 !== undefined && bus !== undefined && !strict), recentBumps }
     const requests = new ReadRequests(options, schema, this.generations, metrics)
     const store = new EntryStore(parts, requests)
     const refresher = new Refresher(parts, requests, store)
@@ -116,10 +116,6 @@ export class TieredCache {
       findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
       // long enough for a reconnect or two, short enough for a readiness probe
       ready: async () => bus?.ready(Math.max(5000, 10 * this.options.redisTimeoutMs)),
-      health: () => health({
-        redis: options.redis, redisTimeoutMs: options.redisTimeoutMs, breakerOpen: () => l2?.guard.isOpen ?? false,
-        outbox, bus, l1, l1MaxBytes: options.l1 ? options.l1.maxBytes : 0,
-      }),
       close: () => {
         summary.stop()
         this.detachBus()
@@ -128,11 +124,15 @@ export class TieredCache {
     })
   }
 
-  /** The bus keeps this process's counters current with other processes' writes; while it is down, L1 cannot be trusted. */
-  private openBus(channel: string, l1: L1, metrics: Metrics, events: Events): Bus {
+  /**
+   * The bus keeps this process's counters current with other processes' writes; while it is down
+   * (and until it is first up), L1 cannot be trusted and no answer of a replica can be judged.
+   */
+  private openBus(channel: string, l1: L1 | undefined, recent: RecentBumps | undefined, metrics: Metrics, events: Events): Bus {
     const redis = this.options.redis!
-    const { degradedTtlMs } = this.options.l1 as { degradedTtlMs: number }
-    l1.ttlCapMs = degradedTtlMs // until subscribed, we may miss other processes' writes
+    const degradedTtlMs = this.options.l1 ? this.options.l1.degradedTtlMs : DEGRADED_TTL_MS
+    if (l1 !== undefined) l1.ttlCapMs = degradedTtlMs // until subscribed, we may miss other processes' writes
+    recent?.hearing(false)
     const bus = new Bus(redis, channel, {
       onBumped: (names, delayMs) => {
         for (const name of names) this.generations.bumpName(name)
@@ -142,6 +142,11 @@ export class TieredCache {
       },
       // messages may have been lost while down: forget everything L1 holds, keep entries short
       onDown: (closed) => {
+        recent?.hearing(false)
+        if (l1 === undefined) {
+          if (!closed) this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost or stalled; answers that may come from a read replica are not cached until it is back')
+          return
+        }
         l1.clear()
         l1.ttlCapMs = degradedTtlMs
         // closed by `$cache.close()`: expected, said at info level; lost: a warning
@@ -149,8 +154,9 @@ export class TieredCache {
         else this.options.logger?.warn({}, 'prisma-tiered-cache: invalidation bus lost or stalled; L1 flushed, its ttl capped')
       },
       onUp: () => {
-        l1.clear()
-        l1.ttlCapMs = Infinity
+        recent?.hearing(true)
+        l1?.clear()
+        if (l1 !== undefined) l1.ttlCapMs = Infinity
       },
     }, this.options.logger, degradedTtlMs)
     // one listener per cache on the user's client, and the client's limit raised by one with it:
@@ -167,6 +173,9 @@ export class TieredCache {
     return bus
   }
 }
+
+/** `l1.degradedTtlMs`' default: the bus's stall bound when there is no L1 to take it from. */
+const DEGRADED_TTL_MS = 1000
 
 /**
  * Per-value counters outlive every entry that can record them: twice the longest ttl + swr of any

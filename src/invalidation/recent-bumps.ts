@@ -16,6 +16,8 @@ export class RecentBumps {
   private readonly at = new Map<CounterName, number>()
   /** The newest time forgotten: a read that began before it cannot be judged, and is not stored. */
   private forgottenUpTo = -Infinity
+  /** The bus is down, or not up yet: other processes' writes go unheard, so nothing can be judged. */
+  private deaf = false
 
   constructor(
     readonly lagMs: number,
@@ -28,10 +30,20 @@ export class RecentBumps {
   }
 
   /**
+   * The bus is lost (or not subscribed yet), or back. Whatever was published meanwhile was
+   * missed: its coming back counts as a bump of every counter.
+   */
+  hearing(up: boolean): void {
+    this.deaf = !up
+    if (up) this.forgottenUpTo = Math.max(this.forgottenUpTo, this.now())
+  }
+
+  /**
    * Whether an answer to a read that snapshot `deps` at `startedAt` may predate a write to them:
    * one of them was bumped less than `lagMs` before the read began (or since).
    */
   unsettled(deps: readonly Generation[], startedAt: number): boolean {
+    if (this.deaf) return true
     this.prune()
     const since = startedAt - this.lagMs
     if (since <= this.forgottenUpTo) return true
