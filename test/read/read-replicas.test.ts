@@ -141,6 +141,22 @@ describe.each(tiers.slice(0, 2))('read replicas, a write by another process (hea
   })
 })
 
+// The other order, pinned so that the README's advice stays true: withCache's read methods query
+// the client withCache extends, below the read-replicas extension, whose hook never sees them; so
+// every miss reads the primary (never stale, but the replicas take no cached model's reads).
+it('withCache applied first, read replicas on top: misses read the primary, never the replica', async () => {
+  const primary = countingClient(ctx.primaryUrl)
+  ctx.opened.push(primary.prisma)
+  const prisma = primary.prisma.$extends(withCache({})).$extends(readReplicas({ replicas: [ctx.replica.prisma as never] }))
+  const { id } = await newUser(prisma)
+  await prisma.user.update({ where: { id }, data: { name: 'new' } })
+  ctx.replica.resetQueries()
+  primary.resetQueries()
+  for (let i = 0; i < 2; i++) expect((await prisma.user.findUnique({ where: { id } }))?.name).toBe('new')
+  expect([primary.queries(), ctx.replica.queries()]).toEqual([1, 0])
+  prisma.$cache.close()
+})
+
 it('replicaLagMs must be a non-negative number of milliseconds', () => {
   expect(() => withCache({ replicaLagMs: -1 })).toThrow(CacheConfigError)
   expect(() => withCache({ replicaLagMs: '500' as unknown as number })).toThrow(/replicaLagMs must be a non-negative number of milliseconds, got "500"/)
