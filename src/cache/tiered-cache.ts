@@ -25,6 +25,7 @@ import { L1 } from '../tiers/l1.js'
 import { L2 } from '../tiers/l2.js'
 import { RedisGuard } from '../tiers/redis-guard.js'
 import { createApi, type CacheApi } from './api.js'
+import { health } from './health.js'
 
 /**
  * The composition root: builds every part from the resolved options and wires them, and nothing
@@ -116,6 +117,10 @@ export class TieredCache {
       findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
       // long enough for a reconnect or two, short enough for a readiness probe
       ready: async () => bus?.ready(Math.max(5000, 10 * this.options.redisTimeoutMs)),
+      health: () => health({
+        redis: options.redis, redisTimeoutMs: options.redisTimeoutMs, breakerOpen: () => l2?.guard.isOpen ?? false,
+        outbox, bus, l1, l1MaxBytes: options.l1 ? options.l1.maxBytes : 0,
+      }),
       close: () => {
         summary.stop()
         this.detachBus()
