@@ -16,9 +16,19 @@ export interface RuntimeDataModel {
   models: Record<string, { fields: RuntimeField[]; dbName: string | null }>
 }
 
+/** One `$extends(...)` layer as Prisma keeps it: the argument given, and the layer below. */
+interface ExtensionLayer {
+  extension: { name?: string; result?: object; query?: object; model?: object }
+  previous?: ExtensionLayer
+}
+
 interface ClientInternals {
   _runtimeDataModel?: RuntimeDataModel
   _engineConfig?: { inlineSchema?: string }
+  /** `new PrismaClient({ omit })`, kept as given. */
+  _globalOmit?: object
+  /** The extensions applied to this client, the last applied at `head`. */
+  _extensions?: { head?: ExtensionLayer }
 }
 
 export function readDataModel(client: unknown): RuntimeDataModel {
@@ -40,4 +50,24 @@ const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
 /** True for the client Prisma hands to an interactive `$transaction` callback. */
 export function isTransactionClient(client: unknown): boolean {
   return (client as Record<symbol, unknown>)[TRANSACTION_SCOPE] !== undefined
+}
+
+/**
+ * What of a client's configuration changes the results it returns, as text: its global `omit`,
+ * and the `result`, `query` and `model` components of the extensions it carries (functions by
+ * their source). Of the other `PrismaClient` options, `adapter` picks the database (a namespace
+ * tells databases apart), and `log`, `errorFormat`, `transactionOptions`, `comments` and
+ * `queryPlanCacheMaxSize` change no result. Clients that differ here must not share entries:
+ * test/read/client-omit.test.ts.
+ */
+export function readResultConfig(client: unknown): string {
+  const internals = client as ClientInternals
+  const layers: unknown[] = []
+  for (let layer = internals._extensions?.head; layer !== undefined; layer = layer.previous) {
+    const { name, result, query, model } = layer.extension
+    layers.push({ name, result, query, model })
+  }
+  return JSON.stringify({ omit: internals._globalOmit, extensions: layers.reverse() }, (_key, value: unknown) =>
+    typeof value === 'function' ? String(value) : value,
+  )
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readDataModel, readSchemaText, type RuntimeDataModel } from './prisma-internals.js'
+import { readDataModel, readResultConfig, readSchemaText, type RuntimeDataModel } from './prisma-internals.js'
 import type { ForeignKey, ModelFacts, RelationFacts, ReferentialAction } from './facts.js'
 import { pairRelations, relationFacts } from './relations.js'
 import { fieldLines, trackedFields } from './tracked.js'
@@ -16,7 +16,10 @@ export type { ForeignKey, ModelFacts, ReferentialAction, RelationFacts, Relation
 export class SchemaFacts {
   readonly models = new Map<string, ModelFacts>()
   readonly foreignKeys: ForeignKey[] | null
-  /** Changes whenever the schema does, so that entries of an older schema are never read. */
+  /**
+   * Changes whenever the schema, or what the client makes of a result (its global `omit`, the
+   * extensions below the cache), does: entries of another schema or client are never read.
+   */
   readonly hash: string
 
   constructor(client: unknown) {
@@ -54,6 +57,7 @@ export class SchemaFacts {
     pairRelations(this.models)
     this.hash = createHash('sha1')
       .update(text ?? JSON.stringify([...this.models.values()].map((m) => [m.name, [...m.scalars], [...m.relations]])))
+      .update(readResultConfig(client))
       .digest('hex')
       .slice(0, 10)
   }
