@@ -1,6 +1,7 @@
 export { withCache, type CacheArgs } from './prisma/extension.js'
 export type { CacheApi, HealthReport, InvalidateRequest, RequestLoader } from './cache/api.js'
 export type {
+  AlertThresholds,
   CacheLogger,
   CacheOptions,
   CacheStrategy,
@@ -22,5 +23,5 @@ export type {
 } from './metrics/metrics.js'
 export type { MetricsSummary } from './metrics/summary.js'
 export type { CacheInfo, CacheStatus } from './read/cache-info.js'
-export type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from './config/event-types.js'
+export type { AlertEvent, AlertName, CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from './config/event-types.js'
 export { CacheError, CacheConfigError, CacheKeyError, CodecError, RedisTimeoutError, UnsupportedPrismaError } from './errors.js'

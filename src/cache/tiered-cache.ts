@@ -9,6 +9,7 @@ import { RecentBumps } from '../invalidation/recent-bumps.js'
 import { Transactions } from '../invalidation/transactions.js'
 import { WriteRuleSet } from '../invalidation/write-rules.js'
 import { RedisKeys } from '../keys/names.js'
+import { Alerts } from '../metrics/alerts.js'
 import { Events } from '../metrics/events.js'
 import { Metrics } from '../metrics/metrics.js'
 import { SummaryLog } from '../metrics/summary.js'
@@ -53,7 +54,8 @@ export class TieredCache {
     this.generations = new Generations(recentBumps)
     const metrics = new Metrics({ ...options.metrics, now: options.now })
     const events = new Events(options.events, options.logger)
-    const summary = new SummaryLog(metrics, options.logger, { ...options.metrics, now: options.now })
+    const alerts = new Alerts(options.metrics.alerts, options.logger, (event) => events.alert(event))
+    const summary = new SummaryLog(metrics, options.logger, { ...options.metrics, now: options.now }, alerts)
     summary.start()
     const rules = new WriteRuleSet(options, schema)
     const l1 = options.l1 ? new L1(options.l1.maxBytes, options.l1.maxEntryBytes) : undefined
@@ -75,6 +77,7 @@ export class TieredCache {
         now: options.now,
         logger: options.logger,
         onError,
+        timing: metrics.enabled ? { start: () => metrics.clock(), settled: (started) => metrics.redisCall(started) } : undefined,
         onBreakerChange: (state) => {
           metrics.breakerChanged(state)
           if (bus !== undefined) bus.breakerOpen = state === 'open'

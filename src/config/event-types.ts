@@ -47,6 +47,23 @@ export interface ErrorEvent {
   operation?: string
 }
 
+/** What `metrics.alerts` watches, each judged on one summary interval. */
+export type AlertName = 'hitRate' | 'dbP95' | 'redisP95' | 'redisErrorRate' | 'breakerOpenings'
+
+/**
+ * A threshold of `metrics.alerts` crossed (`firing`: once, when it is first crossed) or no longer
+ * crossed (`recovered`: once, at the first interval back within it).
+ */
+export interface AlertEvent {
+  alert: AlertName
+  state: 'firing' | 'recovered'
+  /** The interval's measure: a fraction for rates, milliseconds for p95s, a count for breaker openings. */
+  value: number
+  threshold: number
+  /** The summary interval judged, ms. */
+  windowMs: number
+}
+
 /** Listeners, each called synchronously; one that throws is logged and does not affect the read. */
 export interface CacheEvents {
   onHit?: (event: HitEvent) => void
@@ -54,7 +71,8 @@ export interface CacheEvents {
   onStale?: (event: StaleEvent) => void
   onInvalidate?: (event: InvalidateEvent) => void
   onError?: (event: ErrorEvent) => void
+  onAlert?: (event: AlertEvent) => void
 }
 
-export const EVENT_NAMES = ['onHit', 'onMiss', 'onStale', 'onInvalidate', 'onError'] as const
+export const EVENT_NAMES = ['onHit', 'onMiss', 'onStale', 'onInvalidate', 'onError', 'onAlert'] as const
 

@@ -181,4 +181,25 @@ export interface MetricsOptions {
   slowQueryMs?: number
   /** High-resolution clock for latencies, milliseconds; injectable for tests. @default performance.now */
   clock?: () => number
+  /** Thresholds judged at each summary (every `summaryIntervalMs`, and each `logSummary()`). */
+  alerts?: AlertThresholds
+}
+
+/**
+ * Each threshold is judged on one summary interval's figures: crossed, it logs one `warn` and
+ * fires `events.onAlert` once (`firing`), then stays quiet while it stays crossed; back within
+ * it, one `info` and one `onAlert` (`recovered`). An interval without the figure (no lookups, no
+ * query, no Redis call) leaves the alert as it was. Unset: not watched.
+ */
+export interface AlertThresholds {
+  /** Lowest acceptable hit rate, hits / (hits + misses), 0–1. */
+  minHitRate?: number
+  /** Highest acceptable p95 of database queries (misses, refreshes), ms. */
+  maxDbP95Ms?: number
+  /** Highest acceptable p95 of Redis calls (a timed-out call counts its whole wait), ms. */
+  maxRedisP95Ms?: number
+  /** Highest acceptable share of Redis calls that failed or timed out, 0–1. */
+  maxRedisErrorRate?: number
+  /** Most breaker openings acceptable in one summary interval (0: alert on any). */
+  maxBreakerOpenings?: number
 }

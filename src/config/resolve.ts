@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { CacheConfigError } from '../errors.js'
 import { objectOrAbsent, onlyKnown, shown } from './checks.js'
 import { EVENT_NAMES, type CacheEvents } from './event-types.js'
-import { READ_OPERATIONS, type CacheLogger, type CacheOptions, type ModelPolicy, type WriteRules } from './options.js'
+import { READ_OPERATIONS, type AlertThresholds, type CacheLogger, type CacheOptions, type ModelPolicy, type WriteRules } from './options.js'
 
 export interface ResolvedModelPolicy {
   ttlMs: number
@@ -28,7 +28,7 @@ export interface ResolvedOptions {
   defaults: ResolvedModelPolicy
   models: ReadonlyMap<string, ResolvedModelPolicy | false>
   logger: CacheLogger | undefined
-  metrics: { enabled: boolean; summaryIntervalMs: number; slowQueryMs: number; clock: () => number }
+  metrics: { enabled: boolean; summaryIntervalMs: number; slowQueryMs: number; clock: () => number; alerts: AlertThresholds }
   events: CacheEvents
   now: () => number
 }
@@ -94,9 +94,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 }
 
 function resolveMetrics(metrics: CacheOptions['metrics']): ResolvedOptions['metrics'] {
-  if (metrics === false) return { enabled: false, summaryIntervalMs: 0, slowQueryMs: 0, clock: () => performance.now() }
+  if (metrics === false) return { enabled: false, summaryIntervalMs: 0, slowQueryMs: 0, clock: () => performance.now(), alerts: {} }
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null)) {
-    throw new CacheConfigError('metrics', 'must be false or an object { summaryIntervalMs?, slowQueryMs?, clock? }')
+    throw new CacheConfigError('metrics', 'must be false or an object { summaryIntervalMs?, slowQueryMs?, clock?, alerts? }')
   }
   const clock = metrics?.clock ?? (() => performance.now())
   if (typeof clock !== 'function') throw new CacheConfigError('metrics.clock', 'must be a function returning milliseconds')
@@ -105,7 +105,26 @@ function resolveMetrics(metrics: CacheOptions['metrics']): ResolvedOptions['metr
     summaryIntervalMs: nonNegative('metrics.summaryIntervalMs', metrics?.summaryIntervalMs),
     slowQueryMs: nonNegative('metrics.slowQueryMs', metrics?.slowQueryMs),
     clock,
+    alerts: resolveAlerts(metrics?.alerts),
   }
+}
+
+function resolveAlerts(alerts: AlertThresholds | undefined): AlertThresholds {
+  objectOrAbsent('metrics.alerts', alerts, `{ ${ALERT_KEYS.join('?, ')}? }`)
+  if (alerts === undefined) return {}
+  onlyKnown('metrics.alerts.', alerts, ALERT_KEYS)
+  for (const key of ['minHitRate', 'maxRedisErrorRate'] as const) {
+    const value = alerts[key]
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0 && value <= 1))) {
+      throw new CacheConfigError(`metrics.alerts.${key}`, `must be a fraction from 0 to 1, got ${shown(value)}`)
+    }
+  }
+  for (const key of ['maxDbP95Ms', 'maxRedisP95Ms'] as const) if (alerts[key] !== undefined) nonNegative(`metrics.alerts.${key}`, alerts[key])
+  const openings = alerts.maxBreakerOpenings
+  if (openings !== undefined && (!Number.isSafeInteger(openings) || openings < 0)) {
+    throw new CacheConfigError('metrics.alerts.maxBreakerOpenings', `must be a non-negative integer, got ${shown(openings)}`)
+  }
+  return { ...alerts }
 }
 
 function resolveEvents(events: CacheEvents | undefined): CacheEvents {
@@ -232,7 +251,8 @@ const NESTED: Record<string, readonly string[]> = {
   l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],
   stampede: ['leaseMs', 'waitMs', 'leaseAboveMs'],
   defaults: ['ttl', 'swr', 'negativeTtl'],
-  metrics: ['summaryIntervalMs', 'slowQueryMs', 'clock'],
+  metrics: ['summaryIntervalMs', 'slowQueryMs', 'clock', 'alerts'],
 }
 const POLICY_KEYS = ['ttl', 'swr', 'negativeTtl', 'operations', 'invalidates']
 const RULE_KEYS = ['models', 'tags', 'patterns']
+const ALERT_KEYS = ['minHitRate', 'maxDbP95Ms', 'maxRedisP95Ms', 'maxRedisErrorRate', 'maxBreakerOpenings']

@@ -1,9 +1,9 @@
 import { safeError } from '../errors.js'
 import type { CacheLogger } from '../config/options.js'
-import type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from '../config/event-types.js'
+import type { AlertEvent, CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from '../config/event-types.js'
 import { parseCounter, type CounterName } from '../keys/names.js'
 
-export type { CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from '../config/event-types.js'
+export type { AlertEvent, CacheEvents, ErrorEvent, HitEvent, InvalidateEvent, MissEvent, StaleEvent, Tier } from '../config/event-types.js'
 
 export const hitEvent = (model: string, operation: string, tier: Tier, args: unknown): HitEvent => ({ model, operation, tier, args })
 export const missEvent = (model: string, operation: string, args: unknown, durationMs: number): MissEvent => ({ model, operation, args, durationMs })
@@ -53,6 +53,10 @@ export class Events {
 
   error(source: ErrorEvent['source'], error: unknown, model?: string, operation?: string): void {
     if (this.listeners.onError !== undefined) this.call('onError', errorEvent(source, safeError(error), model, operation))
+  }
+
+  alert(event: AlertEvent): void {
+    if (this.listeners.onAlert !== undefined) this.call('onAlert', event)
   }
 
   private call<K extends keyof CacheEvents>(name: K, event: Parameters<NonNullable<CacheEvents[K]>>[0]): void {

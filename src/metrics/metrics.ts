@@ -153,6 +153,11 @@ export class Metrics {
     else this.state.breakerClosed++
   }
 
+  /** A Redis call that started at `started` (this collector's clock) has settled, well or not. */
+  redisCall(started: number): void {
+    if (this.enabled) this.state.redisCalls.record(Math.round((this.settings.clock() - started) * NS_PER_MS))
+  }
+
   busDelay(ms: number): void {
     if (this.enabled) this.state.busDelays.record(Math.max(0, ms))
   }

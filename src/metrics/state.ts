@@ -143,6 +143,8 @@ export class MetricsState {
   breakerClosed = 0
   /** Invalidation-bus delivery delay, ms. */
   busDelays = new Histogram()
+  /** Every Redis call through the guard (failed and timed-out ones too) and its duration, ns. */
+  redisCalls = new Histogram()
 
   since(base: MetricsState | undefined): MetricsState {
     const window = new MetricsState()
@@ -154,6 +156,7 @@ export class MetricsState {
     window.breakerOpened = this.breakerOpened - (base?.breakerOpened ?? 0)
     window.breakerClosed = this.breakerClosed - (base?.breakerClosed ?? 0)
     window.busDelays = this.busDelays.since(base?.busDelays)
+    window.redisCalls = this.redisCalls.since(base?.redisCalls)
     return window
   }
 }

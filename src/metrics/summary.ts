@@ -1,3 +1,4 @@
+import type { Alerts } from './alerts.js'
 import type { Metrics } from './metrics.js'
 import type { MetricsState, ShapeStats } from './state.js'
 import { snapshotOf, type MetricsSnapshot } from './snapshot.js'
@@ -57,13 +58,15 @@ export class SummaryLog {
     private readonly metrics: Metrics,
     private readonly logger: CacheLogger | undefined,
     private readonly settings: SummarySettings,
+    private readonly alerts?: Alerts,
   ) {
     this.previousAt = settings.now()
     if (logger !== undefined && metrics.enabled && settings.slowQueryMs > 0) metrics.onSlowQuery = (shape, ms) => this.slowQuery(shape, ms)
   }
 
   start(): void {
-    if (this.logger === undefined || !this.metrics.enabled || this.settings.summaryIntervalMs === 0) return
+    const watched = this.logger !== undefined || this.alerts?.watching === true
+    if (!watched || !this.metrics.enabled || this.settings.summaryIntervalMs === 0) return
     this.timer = setInterval(() => this.log(true), this.settings.summaryIntervalMs)
     this.timer.unref() // a summary must never keep the process alive
   }
@@ -73,10 +76,11 @@ export class SummaryLog {
     this.timer = undefined
   }
 
-  /** Builds the summary since the previous one and logs it; a periodic one is skipped when idle. */
+  /** Builds the summary since the previous one, judges its alerts and logs it; a periodic one is not logged when idle. */
   log(periodic = false): MetricsSummary {
     const now = this.settings.now()
-    const window = snapshotOf(this.metrics.state.since(this.previous), {
+    const counts = this.metrics.state.since(this.previous)
+    const window = snapshotOf(counts, {
       windowMs: now - this.previousAt,
       breaker: this.metrics.breakerState,
       l1: undefined,
@@ -84,6 +88,7 @@ export class SummaryLog {
     this.previous = this.metrics.state.since(undefined)
     this.previousAt = now
     const summary = summarize(window, this.metrics.breakerState)
+    this.alerts?.evaluate(window, counts)
     if (!(periodic && summary.served === 0 && summary.redisErrors === 0)) {
       this.logger?.info(summary, 'prisma-tiered-cache: summary')
     }
