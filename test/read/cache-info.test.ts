@@ -1,9 +1,11 @@
 // `.withCacheInfo()`: one call's answer and how it was answered (Accelerate's withAccelerateInfo),
 // compared with a plain client on the same database; statuses asserted in sequence, on an
 // injected clock so that ages are exact.
-import { beforeEach, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { cuttableProxy } from '../support/proxy.js'
 import { useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
@@ -131,4 +133,34 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
     expect(await prisma.user.findUnique({ where: { id: ann.id } })).toEqual(ann)
     prisma.$cache.close()
   })
+})
+
+it.each([
+  ['L2 only', false as const],
+  ['L1+L2', undefined],
+])('says bypass, redisDown, while Redis is out (%s), with the database answer; miss and hit once it is back', async (_name, l1) => {
+  const db = ctx.db.prisma
+  const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
+  const proxy = await cuttableProxy(redisCtx.url)
+  const redis = new Redis({ port: proxy.port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 20 })
+  redis.on('error', () => {})
+  await vi.waitFor(() => expect(redis.status).toBe('ready'))
+  const prisma = cachedClient(db, { redis, l1, namespace: `${redisCtx.namespace}.${run++}`, now: () => now, breaker: { failures: 1, cooldownMs: 1000 } })
+  const where = { where: { id: ann.id } }
+  try {
+    proxy.cut()
+    const down = await prisma.user.findUnique(where).withCacheInfo()
+    expect(down.info).toMatchObject({ cacheStatus: 'bypass', reason: 'redisDown' })
+    expect(down.data).toEqual(await db.user.findUnique(where))
+    proxy.restore()
+    await vi.waitFor(() => expect(redis.status).toBe('ready'))
+    now += 1000 // the breaker's cooldown: the next call probes Redis
+    await prisma.$cache.invalidateAll() // what L1 kept while Redis was out
+    expect((await prisma.user.findUnique(where).withCacheInfo()).info.cacheStatus).toBe('miss')
+    expect((await prisma.user.findUnique(where).withCacheInfo()).info.cacheStatus).toBe(l1 === false ? 'l2' : 'l1')
+  } finally {
+    prisma.$cache.close()
+    redis.disconnect()
+    await proxy.close()
+  }
 })
