@@ -112,6 +112,23 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
     optIn.$cache.close()
   })
 
+  it('reads of one tick answered by one batch each get their own status', async () => {
+    const db = ctx.db.prisma
+    const [ann, bob] = [
+      await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } }),
+      await db.user.create({ data: { email: 'bob@example.com', name: 'Bob' } }),
+    ]
+    const prisma = client()
+    const both = () => Promise.all([ann, bob].map((u) => prisma.user.findUnique({ where: { id: u.id } }).withCacheInfo()))
+    const first = await both()
+    expect(first.map((r) => r.info.cacheStatus)).toEqual(['miss', 'miss'])
+    now += 100
+    const second = await both()
+    expect(second.map((r) => [r.info.cacheStatus, r.info.ageMs])).toEqual([[hitTier, 100], [hitTier, 100]])
+    expect(second.map((r) => r.data)).toEqual([ann, bob])
+    prisma.$cache.close()
+  })
+
   it('works on every cached read method, and a call that does not ask gets the plain value', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
