@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CacheConfigError, withCache, type AlertEvent, type CacheLogger, type CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
 import { useRedis } from '../support/redis.js'
@@ -167,6 +167,29 @@ describe('Redis error rate and breaker openings, Redis stopped', () => {
       ['info', 'prisma-tiered-cache: alert breakerOpenings recovered'],
       ['info', 'prisma-tiered-cache: alert redisErrorRate recovered'],
     ])
+    prisma.$cache.close()
+  })
+})
+
+describe('the summary timer', () => {
+  afterEach(() => void vi.useRealTimers())
+
+  it('judges alerts every summaryIntervalMs even without a logger', async () => {
+    let now = 1_000_000
+    const events: AlertEvent[] = []
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }) // only the summary timer: Prisma and pg keep theirs
+    const prisma = timedDatabase(ctx.db.prisma, knownDelays).cached({
+      now: () => now,
+      metrics: { summaryIntervalMs: INTERVAL, alerts: { minHitRate: 0.5 } },
+      events: { onAlert: (e) => void events.push(e) },
+    })
+    await prisma.user.findUnique({ where: { id: 1 } })
+    now += INTERVAL
+    vi.advanceTimersByTime(INTERVAL)
+    await prisma.user.findUnique({ where: { id: 2 } })
+    now += INTERVAL
+    vi.advanceTimersByTime(INTERVAL)
+    expect(events).toEqual([{ alert: 'hitRate', state: 'firing', value: 0, threshold: 0.5, windowMs: INTERVAL }])
     prisma.$cache.close()
   })
 })
