@@ -37,9 +37,16 @@ export class BatchPath {
     private readonly misses: MissPath,
   ) {}
 
-  /** The plan of a read that can share one query with others of this tick, if it can. */
+  /**
+   * The plan of a read that can share one query with others of this tick, if it can. The batch
+   * is a `findMany`: not where a lower query extension hooks `findUnique` or `findMany` by name
+   * for the model, which would then be skipped, or run where the reads alone would not run it
+   * (schema/lower-hooks.ts).
+   */
   plan(read: ReadRequest): BatchPlan | undefined {
-    if (read.keyOperation === 'findUnique') return planUnique(this.schema, read.model, read.args)
+    const hooks = this.schema.lowerHooks
+    if (hooks.names(read.model, 'findMany')) return undefined
+    if (read.keyOperation === 'findUnique') return hooks.names(read.model, 'findUnique') ? undefined : planUnique(this.schema, read.model, read.args)
     if (read.keyOperation === 'findMany') return planMany(this.schema, read.model, read.args)
     return undefined
   }

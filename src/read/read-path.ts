@@ -59,7 +59,8 @@ export class ReadPath {
     }
     const { metrics, events } = this
     const started = metrics.sample()
-    const keyOperation = KEY_OPERATION[operation] ?? operation
+    // only OrThrow reads look further: the findUnique hit path pays nothing for it
+    const keyOperation = KEY_OPERATION[operation] === undefined ? operation : this.requests.orThrowKey(model, operation)
     const key = this.requests.key(model, keyOperation, args, policy)
     const entry = this.l1?.get(key)
     if (entry !== undefined && isCurrent(entry)) {

@@ -59,6 +59,17 @@ export class ReadRequests {
     private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * What an `OrThrow` read is cached and queried as: its plain variant, sharing its entries, unless
+   * a lower query extension hooks either by name (schema/lower-hooks.ts); then it is its own
+   * operation, so that its miss runs its own hooks and its entries are not the plain variant's.
+   */
+  orThrowKey(model: string, operation: string): string {
+    const plain = KEY_OPERATION[operation]!
+    const hooks = this.schema.lowerHooks
+    return hooks.names(model, operation) || hooks.names(model, plain) ? operation : plain
+  }
+
   key(model: string, keyOperation: string, args: unknown, policy: EntryPolicy): string {
     return `${readKey(model, keyOperation, args)}${this.keyContext(policy)}`
   }

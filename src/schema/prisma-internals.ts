@@ -71,3 +71,19 @@ export function readResultConfig(client: unknown): string {
     typeof value === 'function' ? String(value) : value,
   )
 }
+
+/** How Prisma's extension list answers "which query hooks run for this model and operation". */
+interface QueryHookList {
+  getAllQueryCallbacks(jsModelName: string, operation: string): readonly unknown[]
+}
+
+/**
+ * How many query hooks of the extensions applied to `client` run for `operation` of `model`
+ * (its delegate name, `user`), the `$allOperations` ones included; `undefined` if this Prisma
+ * keeps them elsewhere (then the caller must assume every read is hooked).
+ */
+export function queryHookCount(client: unknown): ((jsModelName: string, operation: string) => number) | undefined {
+  const list = (client as { _extensions?: Partial<QueryHookList> })._extensions
+  if (typeof list?.getAllQueryCallbacks !== 'function') return undefined
+  return (model, operation) => list.getAllQueryCallbacks!(model, operation).length
+}

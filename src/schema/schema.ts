@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readDataModel, readResultConfig, readSchemaText, type RuntimeDataModel } from './prisma-internals.js'
 import type { ForeignKey, ModelFacts, RelationFacts, ReferentialAction } from './facts.js'
+import { LowerHooks } from './lower-hooks.js'
 import { pairRelations, relationFacts } from './relations.js'
 import { fieldLines, trackedFields } from './tracked.js'
 
@@ -21,6 +22,8 @@ export class SchemaFacts {
    * extensions below the cache), does: entries of another schema or client are never read.
    */
   readonly hash: string
+  /** The reads that query hooks of the extensions below the cache name (a fact of the client, not the schema). */
+  readonly lowerHooks: LowerHooks
 
   constructor(client: unknown) {
     const dataModel = readDataModel(client)
@@ -55,6 +58,7 @@ export class SchemaFacts {
       facts.updatedAt = updatedAt
     }
     pairRelations(this.models)
+    this.lowerHooks = new LowerHooks(client, this.models.keys())
     this.hash = createHash('sha1')
       .update(text ?? JSON.stringify([...this.models.values()].map((m) => [m.name, [...m.scalars], [...m.relations]])))
       .update(readResultConfig(client))

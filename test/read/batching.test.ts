@@ -196,11 +196,13 @@ describe('batching', () => {
     const gate = new Promise<void>((r) => (release = r))
     let queried!: () => void
     const started = new Promise<void>((r) => (queried = r))
+    // an $allOperations hook: one that names findMany would keep findUniques out of batches (schema/lower-hooks.ts)
     const delayed = ctx.db.prisma.$extends({
       query: {
         post: {
-          async findMany({ args, query }) {
+          async $allOperations({ operation, args, query }) {
             const rows = await query(args)
+            if (operation !== 'findMany') return rows
             queried()
             await gate
             return rows
