@@ -2,7 +2,7 @@
 // that they create exactly what prisma/schema.prisma describes, and that what the cache reads of
 // Prisma's internals is still where it expects it.
 import { describe, expect, it } from 'vitest'
-import { isTransactionClient, readDataModel, readSchemaText } from '../../src/schema/prisma-internals.js'
+import { isTransactionClient, queryHookCount, readDataModel, readSchemaText } from '../../src/schema/prisma-internals.js'
 import { SchemaFacts } from '../../src/schema/schema.js'
 import { useDatabase } from '../support/db.js'
 
@@ -64,6 +64,14 @@ describe('Prisma internals the cache relies on (fails loudly on an upgrade that 
   it('reads the data model and the schema text from a client', () => {
     expect(Object.keys(readDataModel(ctx.db.prisma).models)).toEqual(['User', 'Profile', 'Post', 'Comment', 'Tag', 'Sample', 'Device'])
     expect(readSchemaText(ctx.db.prisma)).toContain('model Sample')
+  })
+
+  it('counts the query hooks of the extensions a client carries, per model and operation', () => {
+    const hooked = ctx.db.prisma.$extends({ query: { user: { findUnique: ({ args, query }) => query(args) }, $allModels: { $allOperations: ({ args, query }) => query(args) } } })
+    expect(queryHookCount(ctx.db.prisma)!('user', 'findUnique')).toBe(0)
+    expect(queryHookCount(hooked)!('user', 'findUnique')).toBe(2)
+    expect(queryHookCount(hooked)!('user', 'findMany')).toBe(1)
+    expect(queryHookCount(hooked)!('post', 'findUnique')).toBe(1)
   })
 
   it('recognises a transaction client', async () => {
