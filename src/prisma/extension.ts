@@ -7,6 +7,7 @@ import { resolveOptions } from '../config/resolve.js'
 import { isTransactionClient } from '../schema/prisma-internals.js'
 import { SchemaFacts } from '../schema/schema.js'
 import { CachedPrismaPromise, delegateName, Forwarding, type CachedRead, type ModelContext } from './prisma-promise.js'
+import { refuseOnTop } from './stacking.js'
 import { runTransaction, type Begin } from './transaction.js'
 
 /** Added to the arguments of every cached read method. */
@@ -56,17 +57,6 @@ export function withCache(options?: CacheOptions) {
     //    callback's writes: "interactive commit…", metrics' "counts every read of a known workload";
     // 3. `requestTransaction` on the read's promise, for array transactions: "array $transaction…".
     const inTransaction = new WeakMap<object, boolean>()
-    let warned = false
-    // Prisma applies a later extension's query hooks and result fields when it runs a query; a
-    // cache hit runs none, so they cannot apply to cached reads.
-    const warnStacked = () => {
-      if (warned) return
-      warned = true
-      resolved.logger?.warn(
-        {},
-        'prisma-tiered-cache: extensions are applied on top of withCache(); their query hooks and result fields do not apply to cached reads. Apply withCache() last.',
-      )
-    }
     // A method called detached from its delegate (`const { findMany } = prisma.user`) has no
     // `this`: Prisma's own methods work so, and ours then read from the client they extend (or,
     // inside a `$transaction` callback, from its transaction client).
@@ -87,7 +77,6 @@ export function withCache(options?: CacheOptions) {
             : (Prisma.getExtensionContext(this) as unknown as ModelContext)
         // our own read's query, back here because extensions were applied on top of this one
         if (forwarding.active) {
-          warnStacked()
           return ctx.$parent[delegateName(ctx.$name)]![operation]!(args)
         }
         let transactional = inTransaction.get(ctx)
@@ -171,6 +160,11 @@ export function withCache(options?: CacheOptions) {
           // extensions applied on top of ours, that client still has this override (see Forwarding in prisma-promise.ts).
           const begin = (...a: unknown[]) => (client as unknown as Client).$transaction.apply(this, a)
           return runTransaction(transactions, invalidator, begin, args, isTransactionClient(this))
+        },
+        // Prisma's own, after refusing what would not apply to cached reads (stacking.ts)
+        $extends: function (this: unknown, extension: unknown) {
+          refuseOnTop(extension)
+          return (client as unknown as { $extends: (e: unknown) => unknown }).$extends.call(this, extension)
         },
       } as { $cache: CacheApi },
     })

@@ -1,3 +1,4 @@
+import { carriable, roughSize } from '../codec/carriable.js'
 import { encodeResult } from '../codec/codec.js'
 import { copierFor } from '../codec/copier.js'
 import { describe, type ResultShape } from '../codec/result-shape.js'
@@ -41,13 +42,14 @@ export class EntryStore {
     // maybe a lagging replica's answer from before a recent write: returned, not kept (invalidation/recent-bumps.ts)
     if (this.parts.recentBumps?.unsettled(read.deps, read.startedAt)) return
     const resultShape = describe(value)
-    const bytes = encodeResult(value, resultShape)
+    // what Redis cannot carry (a function a result extension computed) stays in L1 alone
+    const bytes = carriable(value) ? encodeResult(value, resultShape) : undefined
     const ttlMs = freshMs(read.policy, read.keyOperation, value)
     if (ttlMs === 0) return // `negativeTtl: 0`: a negative answer is not kept
     const storedAt = options.now()
     const freshUntil = storedAt + ttlMs
-    this.fillL1(read, value, bytes.length, { freshUntil, storedAt }, lookup?.generations, resultShape)
-    if (lookup !== undefined && entryKey !== undefined) {
+    this.fillL1(read, value, bytes?.length ?? roughSize(value), { freshUntil, storedAt }, lookup?.generations, resultShape)
+    if (bytes !== undefined && lookup !== undefined && entryKey !== undefined) {
       await l2!.store(entryKey, read.deps[0]!.name, { bytes, seen: lookup.generations, freshUntil, storedAt }, ttlMs + read.policy.swrMs, read.stats, lease?.token)
       lease?.handedBack() // the store script released it
     }
