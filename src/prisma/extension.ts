@@ -2,18 +2,17 @@ import { Prisma } from '@prisma/client/extension'
 import type { CacheApi } from '../cache/api.js'
 import { replicaLagFor } from '../cache/replica-lag.js'
 import { TieredCache } from '../cache/tiered-cache.js'
-import type { CacheOptions, CacheStrategy } from '../config/options.js'
+import type { CacheOptions } from '../config/options.js'
 import { resolveOptions } from '../config/resolve.js'
 import { isTransactionClient } from '../schema/prisma-internals.js'
 import { SchemaFacts } from '../schema/schema.js'
-import { CachedPrismaPromise, delegateName, Forwarding, type CachedRead, type ModelContext } from './prisma-promise.js'
+import { CachedPrismaPromise, delegateName, Forwarding, type ModelContext } from './prisma-promise.js'
+import { enableFluent } from './fluent.js'
+import type { OptionalArgsReadMethod, ReadMethod } from './method-types.js'
 import { refuseOnTop } from './stacking.js'
 import { runTransaction, type Begin } from './transaction.js'
 
-/** Added to the arguments of every cached read method. */
-export interface CacheArgs {
-  cacheStrategy?: CacheStrategy
-}
+export type { CacheArgs } from './method-types.js'
 
 const WRITES = new Set([
   'create',
@@ -66,6 +65,7 @@ export function withCache(options?: CacheOptions) {
       if (ctx === undefined) detached.set(model, (ctx = { $name: model, $parent: base as ModelContext['$parent'] }))
       return ctx
     }
+    enableFluent(reads, schema)
     function read(operation: string, model?: string) {
       return function (this: unknown, args?: unknown): unknown {
         // detached inside a transaction callback: most likely taken from `tx`, so it runs there
@@ -99,34 +99,14 @@ export function withCache(options?: CacheOptions) {
       model: {
         ...(perModel as {}),
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>) {
-            return read('findUnique').call(this, args) as CachedRead<Prisma.Result<T, A, 'findUnique'>>
-          },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>) {
-            return read('findUniqueOrThrow').call(this, args) as CachedRead<
-              Prisma.Result<T, A, 'findUniqueOrThrow'>
-            >
-          },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>) {
-            return read('findFirst').call(this, args) as CachedRead<Prisma.Result<T, A, 'findFirst'>>
-          },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>) {
-            return read('findFirstOrThrow').call(this, args) as CachedRead<
-              Prisma.Result<T, A, 'findFirstOrThrow'>
-            >
-          },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>) {
-            return read('findMany').call(this, args) as CachedRead<Prisma.Result<T, A, 'findMany'>>
-          },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>) {
-            return read('count').call(this, args) as CachedRead<Prisma.Result<T, A, 'count'>>
-          },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>) {
-            return read('aggregate').call(this, args) as CachedRead<Prisma.Result<T, A, 'aggregate'>>
-          },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>) {
-            return read('groupBy').call(this, args) as CachedRead<Prisma.Result<T, A, 'groupBy'>>
-          },
+          findUnique: read('findUnique') as unknown as ReadMethod<'findUnique'>,
+          findUniqueOrThrow: read('findUniqueOrThrow') as unknown as ReadMethod<'findUniqueOrThrow'>,
+          findFirst: read('findFirst') as unknown as OptionalArgsReadMethod<'findFirst'>,
+          findFirstOrThrow: read('findFirstOrThrow') as unknown as OptionalArgsReadMethod<'findFirstOrThrow'>,
+          findMany: read('findMany') as unknown as OptionalArgsReadMethod<'findMany'>,
+          count: read('count') as unknown as OptionalArgsReadMethod<'count'>,
+          aggregate: read('aggregate') as unknown as ReadMethod<'aggregate'>,
+          groupBy: read('groupBy') as unknown as ReadMethod<'groupBy'>,
         },
       },
       query: {

@@ -45,12 +45,12 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   info: CacheInfo | undefined = undefined
 
   constructor(
-    private readonly server: ReadServer,
-    private readonly forwarding: Forwarding,
-    private readonly ctx: ModelContext,
-    private readonly operation: string,
-    private readonly args: unknown,
-    private readonly inTransaction: boolean,
+    readonly server: ReadServer,
+    readonly forwarding: Forwarding,
+    readonly ctx: ModelContext,
+    readonly operation: string,
+    readonly args: unknown,
+    readonly inTransaction: boolean,
   ) {}
 
   /** Runs the real Prisma query on the client this extension was applied to. */
@@ -63,7 +63,8 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
     }
   }
 
-  private run(): Promise<T> {
+  /** Starts the read once; a fluent read (fluent.ts) answers a part of it. */
+  protected run(): Promise<T> {
     if (this.started === undefined) {
       try {
         const answer = this.server.read(this.ctx.$name, this.operation, this.args, this, this.inTransaction)

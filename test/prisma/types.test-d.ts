@@ -53,3 +53,55 @@ describe('the extended client keeps Prisma result types', () => {
     expectTypeOf(prisma.$cache.invalidate).parameter(0).toEqualTypeOf<{ tags?: readonly string[]; models?: readonly string[] }>()
   })
 })
+
+describe('the fluent relation API is typed as on the plain client', () => {
+  const where = { where: { id: 1 } }
+  it('to-many and to-one after each operation, with arguments', () => {
+    expectTypeOf(prisma.user.findUnique(where).posts()).resolves.toEqualTypeOf<Awaited<ReturnType<ReturnType<typeof base.user.findUnique<typeof where>>['posts']>>>()
+    expectTypeOf(prisma.user.findUnique(where).posts()).resolves.toEqualTypeOf<Prisma.PostModel[] | null>()
+    expectTypeOf(prisma.user.findUniqueOrThrow(where).posts()).resolves.toEqualTypeOf<Prisma.PostModel[]>()
+    expectTypeOf(prisma.user.findFirst().profile()).resolves.toEqualTypeOf<Prisma.ProfileModel | null>()
+    expectTypeOf(prisma.user.findFirstOrThrow().profile()).resolves.toEqualTypeOf<Prisma.ProfileModel | null>()
+    const posts = prisma.user.findUnique(where).posts({ where: { published: true }, select: { id: true, title: true }, orderBy: { id: 'asc' } })
+    const plainPosts = base.user.findUnique(where).posts({ where: { published: true }, select: { id: true, title: true }, orderBy: { id: 'asc' } })
+    expectTypeOf(posts).resolves.toEqualTypeOf<{ id: number; title: string }[] | null>()
+    expectTypeOf<Awaited<typeof posts>>().toEqualTypeOf<Awaited<typeof plainPosts>>()
+    expectTypeOf(prisma.user.findUniqueOrThrow(where).profile({ select: { bio: true } })).resolves.toEqualTypeOf<{ bio: string | null } | null>()
+    // @ts-expect-error the relation's arguments are exact, as Prisma's
+    prisma.user.findUnique(where).posts({ whre: {} })
+    // @ts-expect-error no relation of that name
+    prisma.user.findUnique(where).author()
+  })
+
+  it('chains to-one relations, null where a link is missing', () => {
+    const chained = prisma.post.findUniqueOrThrow(where).author().profile()
+    const plainChained = base.post.findUniqueOrThrow(where).author().profile()
+    expectTypeOf(chained).resolves.toEqualTypeOf<Prisma.ProfileModel | null>()
+    expectTypeOf<Awaited<typeof chained>>().toEqualTypeOf<Awaited<typeof plainChained>>()
+    const viaRequired = prisma.comment.findUniqueOrThrow(where).post().author({ select: { id: true } })
+    const plainViaRequired = base.comment.findUniqueOrThrow(where).post().author({ select: { id: true } })
+    expectTypeOf<Awaited<typeof viaRequired>>().toEqualTypeOf<Awaited<typeof plainViaRequired>>()
+    expectTypeOf(viaRequired).resolves.toEqualTypeOf<{ id: number } | null>()
+    expectTypeOf(prisma.comment.findFirst().post().comments()).resolves.toEqualTypeOf<Prisma.CommentModel[] | null>()
+  })
+})
+
+describe('Prisma’s documented typing patterns compile on the extended client', () => {
+  it('a typed wrapper: SelectSubset of the model’s args, passed through', () => {
+    function findUser<T extends Prisma.UserFindUniqueArgs>(args: Prisma.SelectSubset<T, Prisma.UserFindUniqueArgs>) {
+      return prisma.user.findUnique(args)
+    }
+    expectTypeOf(findUser({ where: { id: 1 }, select: { email: true } })).resolves.toEqualTypeOf<{ email: string } | null>()
+    function findPosts<T extends Prisma.PostFindManyArgs>(args?: Prisma.SelectSubset<T, Prisma.PostFindManyArgs>) {
+      return prisma.post.findMany(args)
+    }
+    expectTypeOf(findPosts({ select: { id: true } })).resolves.toEqualTypeOf<{ id: number }[]>()
+  })
+
+  it('aggregate _avg of a BigInt is a number, as Prisma types it', () => {
+    const cached = prisma.sample.aggregate({ _avg: { big: true }, _sum: { big: true } })
+    const plain = base.sample.aggregate({ _avg: { big: true }, _sum: { big: true } })
+    expectTypeOf(cached).resolves.toEqualTypeOf<Awaited<typeof plain>>()
+    expectTypeOf(cached).resolves.toEqualTypeOf<{ _avg: { big: number | null }; _sum: { big: bigint | null } }>()
+  })
+})

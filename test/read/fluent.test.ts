@@ -1,0 +1,191 @@
+// The fluent relation API (issue 12): `findUnique({ where }).posts()` and its kin answer, fail and
+// invalidate as on the plain client (real PostgreSQL and Redis, L2 only and L1+L2). A fluent read
+// is the cached read of its root with a nested select (src/prisma/fluent.ts).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { CacheOptions } from '../../src/index.js'
+import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { dropNamespace, useRedis } from '../support/redis.js'
+import { until } from '../support/redis-server.js'
+
+const ctx = useDatabase()
+const redisCtx = useRedis()
+
+let namespaceCount = 0
+const namespacesInUse: string[] = []
+function freshNamespace(): string {
+  const namespace = `${redisCtx.namespace}-${namespaceCount++}`
+  namespacesInUse.push(namespace)
+  return namespace
+}
+
+const tiers = [
+  { name: 'L2 only', options: (): CacheOptions => ({ redis: redisCtx.redis, l1: false as const, namespace: freshNamespace() }) },
+  { name: 'L1+L2', options: (): CacheOptions => ({ redis: redisCtx.redis, namespace: freshNamespace() }) },
+]
+
+type Cached = ReturnType<typeof cachedClient>
+type Read = (client: Cached) => PromiseLike<unknown>
+
+const text = (value: unknown) => JSON.stringify(value) ?? 'undefined'
+
+async function seed() {
+  const db = ctx.db.prisma
+  const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann', profile: { create: { bio: 'hi' } } } })
+  const bob = await db.user.create({ data: { email: 'bob@example.com', name: 'Bob' } })
+  const posts = []
+  for (let i = 0; i < 3; i++) {
+    const post = await db.post.create({ data: { title: `post ${i}`, published: i % 2 === 0, authorId: ann.id } })
+    await db.comment.create({ data: { body: `c${i}`, postId: post.id, authorId: bob.id } })
+    posts.push(post)
+  }
+  const orphan = await db.post.create({ data: { title: 'no author' } })
+  const bobs = await db.post.create({ data: { title: 'by bob', authorId: bob.id } })
+  return { ann, bob, posts, orphan, bobs }
+}
+
+afterEach(async () => {
+  for (const namespace of namespacesInUse.splice(0)) await dropNamespace(redisCtx.redis, namespace)
+})
+
+describe.each(tiers)('fluent API, $name', (tier) => {
+  let prisma: Cached
+  let s: Awaited<ReturnType<typeof seed>>
+  const plain = () => ctx.db.prisma as unknown as Cached
+
+  beforeEach(async () => {
+    await resetTables(ctx.db.prisma)
+    s = await seed()
+    prisma = cachedClient(ctx.db.prisma, tier.options())
+    await prisma.$cache.ready()
+  })
+
+  afterEach(async () => {
+    prisma.$cache.close()
+  })
+
+  const hits = () => Object.values(prisma.$cache.metrics().models).reduce((n, m) => n + m.hitsL1 + m.hitsL2, 0)
+
+  /** Reads until a read is a hit (its entry has reached Redis), bounded by count. */
+  async function untilHit(read: Read) {
+    const before = hits()
+    await until(async () => (await read(prisma), hits() > before), 'a hit')
+  }
+
+  /** The plain client's answer, then the cached client's: a miss, and a hit once its entry has landed. */
+  async function same(read: Read) {
+    const expected = text(await read(plain()))
+    expect(text(await read(prisma))).toBe(expected)
+    await untilHit(read)
+    ctx.db.resetQueries()
+    expect(text(await read(prisma))).toBe(expected)
+    expect(ctx.db.queries()).toBe(0)
+  }
+
+  it('to-many and to-one, after each of the four operations, with arguments, as the plain client answers', async () => {
+    const ann = { where: { id: s.ann.id } }
+    await same((c) => c.user.findUnique(ann).posts())
+    await same((c) => c.user.findUnique(ann).posts({ where: { published: true }, select: { title: true, id: true }, orderBy: { id: 'desc' } }))
+    await same((c) => c.user.findUnique(ann).profile())
+    await same((c) => c.user.findUnique(ann).profile({ select: { bio: true } }))
+    await same((c) => c.user.findUniqueOrThrow(ann).posts({ orderBy: { id: 'asc' }, take: 2 }))
+    await same((c) => c.user.findFirst({ where: { email: 'ann@example.com' } }).posts({ orderBy: { id: 'asc' } }))
+    await same((c) => c.user.findFirstOrThrow({ orderBy: { id: 'desc' } }).profile())
+        // the parent's own select is kept beside the relation's, as Prisma merges them
+    await same((c) => c.user.findUnique({ where: { id: s.ann.id }, select: { id: true } }).posts({ orderBy: { id: 'asc' } }))
+  })
+
+  it('takes cacheStrategy on the root call: cached with its ttl, or not at all with false', async () => {
+    const read = (strategy: { ttl: number } | false) => prisma.user.findUnique({ where: { id: s.bob.id }, cacheStrategy: strategy }).comments()
+    const expected = text(await ctx.db.prisma.user.findUnique({ where: { id: s.bob.id } }).comments())
+    for (let i = 0; i < 2; i++) expect(text(await read(false))).toBe(expected)
+    expect(prisma.$cache.metrics().models.User!.bypassReasons.cacheStrategy).toBe(2)
+    expect(text(await read({ ttl: 30 }))).toBe(expected)
+    await untilHit(() => read({ ttl: 30 }))
+  })
+
+  it('chains to-one relations: post → author → profile, comment → post → author', async () => {
+    await same((c) => c.post.findUnique({ where: { id: s.posts[0]!.id } }).author().profile())
+    await same((c) => c.post.findUnique({ where: { id: s.posts[1]!.id } }).author({ select: { id: true } }).posts({ orderBy: { id: 'asc' } }))
+    await same((c) => c.comment.findFirst({ orderBy: { id: 'asc' } }).post().author())
+    await same((c) => c.profile.findFirstOrThrow().user().posts({ select: { id: true }, orderBy: { id: 'asc' } }))
+  })
+
+  it('null where Prisma answers null: a missing parent, a missing related row, a null link in a chain', async () => {
+    const nobody = { where: { id: 999_999 } }
+    await same((c) => c.user.findUnique(nobody).posts())
+    await same((c) => c.user.findUnique(nobody).profile())
+    await same((c) => c.user.findFirst({ where: { name: 'nobody' } }).posts())
+    await same((c) => c.user.findUnique({ where: { id: s.bob.id } }).profile())
+    await same((c) => c.post.findUnique({ where: { id: s.orphan.id } }).author())
+    await same((c) => c.post.findUnique({ where: { id: s.orphan.id } }).author().profile())
+  })
+
+  it('errors of OrThrow parents and of bad arguments are Prisma’s own: same class, code and meta', async () => {
+    const failures: Read[] = [
+      (c) => c.user.findUniqueOrThrow({ where: { id: 999_999 } }).posts(),
+      (c) => c.user.findFirstOrThrow({ where: { name: 'nobody' } }).profile(),
+      (c) => c.post.findUniqueOrThrow({ where: { id: 999_999 } }).author().profile(),
+      (c) => c.user.findUnique({ where: { id: s.ann.id } }).posts({ where: { nope: 1 } } as never),
+    ]
+    for (const read of failures) {
+      const expected = await Promise.resolve(read(plain())).then(() => undefined, (e: unknown) => e)
+      const actual = await Promise.resolve(read(prisma)).then(() => undefined, (e: unknown) => e)
+      expect(expected).toBeInstanceOf(Error)
+      expect(actual?.constructor).toBe(expected!.constructor)
+      expect((actual as { code?: string }).code).toBe((expected as { code?: string }).code)
+      expect((actual as { meta?: unknown }).meta).toEqual((expected as { meta?: unknown }).meta)
+    }
+  })
+
+  it('a cached .posts() is invalidated by a post created for that user, and kept by a write to another user’s posts', async () => {
+    const read = (c: Cached) => c.user.findUnique({ where: { id: s.ann.id } }).posts({ orderBy: { id: 'asc' } })
+    await same(read)
+
+    await prisma.post.update({ where: { id: s.bobs.id }, data: { title: 'bob, edited' } })
+    await prisma.post.create({ data: { title: 'bob again', authorId: s.bob.id } })
+    const expected = text(await read(plain()))
+    ctx.db.resetQueries()
+    expect(text(await read(prisma))).toBe(expected)
+    expect(ctx.db.queries()).toBe(0)
+
+    await prisma.post.create({ data: { title: 'ann, new', authorId: s.ann.id } })
+    const fresh = await read(prisma)
+    expect(fresh!.map((p) => p.title)).toContain('ann, new')
+    expect(text(fresh)).toBe(text(await read(plain())))
+
+    // a chained read depends on every model on its path: an edited profile reaches post → author → profile
+    const chained = (c: Cached) => c.post.findUnique({ where: { id: s.posts[0]!.id } }).author().profile()
+    await same(chained)
+    await prisma.profile.update({ where: { userId: s.ann.id }, data: { bio: 'edited' } })
+    expect((await chained(prisma))?.bio).toBe('edited')
+  })
+
+  it('joins array transactions and runs in interactive ones, answering the relation as the plain client does', async () => {
+    const where = { where: { id: s.ann.id } }
+    const [posts, profile] = await prisma.$transaction([
+      prisma.user.findUnique(where).posts({ orderBy: { id: 'asc' } }),
+      prisma.post.findUnique({ where: { id: s.posts[0]!.id } }).author().profile(),
+    ])
+    const [plainPosts, plainProfile] = await ctx.db.prisma.$transaction([
+      ctx.db.prisma.user.findUnique(where).posts({ orderBy: { id: 'asc' } }),
+      ctx.db.prisma.post.findUnique({ where: { id: s.posts[0]!.id } }).author().profile(),
+    ])
+    expect(text([posts, profile])).toBe(text([plainPosts, plainProfile]))
+    const inside = await prisma.$transaction(async (tx) => {
+      await tx.post.create({ data: { title: 'in tx', authorId: s.ann.id } })
+      return tx.user.findUnique(where).posts({ orderBy: { id: 'asc' } })
+    })
+    expect(inside?.map((p) => p.title)).toContain('in tx')
+  })
+
+  it('offers relation methods where Prisma does and nowhere else', () => {
+    const where = { where: { id: s.ann.id } }
+    for (const c of [plain(), prisma]) {
+      expect(typeof c.user.findUnique(where).posts).toBe('function')
+      expect(typeof c.user.findFirstOrThrow().profile).toBe('function')
+      expect((c.user.findMany() as unknown as Record<string, unknown>).posts).toBeUndefined()
+      expect((c.user.count() as unknown as Record<string, unknown>).posts).toBeUndefined()
+      expect((c.post.findUnique({ where: { id: 1 } }) as unknown as Record<string, unknown>).posts).toBeUndefined()
+    }
+  })
+})
