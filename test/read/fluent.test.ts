@@ -178,6 +178,18 @@ describe.each(tiers)('fluent API, $name', (tier) => {
     expect(inside?.map((p) => p.title)).toContain('in tx')
   })
 
+  it('withCacheInfo() on a relation call: the relation’s answer, and how its root read was answered', async () => {
+    const read = () => prisma.user.findUnique({ where: { id: s.ann.id } }).posts({ orderBy: { id: 'asc' } })
+    const expected = text(await ctx.db.prisma.user.findUnique({ where: { id: s.ann.id } }).posts({ orderBy: { id: 'asc' } }))
+    const first = await read().withCacheInfo()
+    expect(text(first.data)).toBe(expected)
+    expect(first.info.cacheStatus).toBe('miss')
+    await untilHit(read)
+    const hit = await read().withCacheInfo()
+    expect(text(hit.data)).toBe(expected)
+    expect(hit.info.cacheStatus).toBe(tier.name === 'L2 only' ? 'l2' : 'l1')
+  })
+
   it('offers relation methods where Prisma does and nowhere else', () => {
     const where = { where: { id: s.ann.id } }
     for (const c of [plain(), prisma]) {
