@@ -190,6 +190,14 @@ describe.each(tiers)('fluent API, $name', (tier) => {
     expect(hit.info.cacheStatus).toBe(tier.name === 'L2 only' ? 'l2' : 'l1')
   })
 
+  it('writes keep Prisma’s own fluent API, and invalidate the cached relation reads', async () => {
+    const read = (c: Cached) => c.user.findUnique({ where: { id: s.ann.id } }).posts({ orderBy: { id: 'asc' } })
+    await same(read)
+    const updated = await prisma.user.update({ where: { id: s.ann.id }, data: { posts: { create: { title: 'via update' } } } }).posts({ select: { title: true }, orderBy: { id: 'asc' } })
+    expect(updated.map((p) => p.title)).toContain('via update')
+    expect(text(await read(prisma))).toBe(text(await read(plain())))
+  })
+
   it('offers relation methods where Prisma does and nowhere else', () => {
     const where = { where: { id: s.ann.id } }
     for (const c of [plain(), prisma]) {
