@@ -7,6 +7,7 @@ import { AsyncResource } from 'node:async_hooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { rawSql } from '../support/provider.js'
 import { dropNamespace, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
@@ -763,8 +764,7 @@ describe.each(tiers)('$name', (tier) => {
       await expectNeverStale(
         prisma,
         reads,
-        () => prisma.$executeRaw`WITH u AS (UPDATE "User" SET "name" = upper("name") RETURNING 1)
-                                 UPDATE "Tag" SET "name" = "name" || '!'`,
+        () => prisma.$executeRaw`${rawSql.writeUsersAndTags}`,
       )
       // a model the statement did not write is invalidated as well: the cache cannot know
       expect(await misses(prisma, untouched)).toBe(1)
@@ -772,7 +772,7 @@ describe.each(tiers)('$name', (tier) => {
 
     it('$executeRawUnsafe invalidates every model', async () => {
       const reads = { 'profile.findMany': (c: Cached) => c.profile.findMany({ orderBy: byId }) }
-      await expectNeverStale(prisma, reads, () => prisma.$executeRawUnsafe('UPDATE "Profile" SET "bio" = $1', 'raw'))
+      await expectNeverStale(prisma, reads, () => prisma.$executeRawUnsafe(`UPDATE "Profile" SET "bio" = ${rawSql.param(1)}`, 'raw'))
     })
 
     it('$executeRaw in an array $transaction invalidates too', async () => {
@@ -800,7 +800,7 @@ describe.each(tiers)('$name', (tier) => {
       const reads = { 'post titles': (c: Cached) => c.post.findMany({ orderBy: byId, select: { title: true } }) }
       await expectNeverStale(prisma, reads, () =>
         // an async callback, so that the raw query starts inside affecting()'s scope
-        prisma.$cache.affecting(['Post'], async () => await prisma.$queryRaw`UPDATE "Post" SET "title" = "title" || ' (raw)' RETURNING "id"`),
+        prisma.$cache.affecting(['Post'], async () => await prisma.$queryRaw`UPDATE "Post" SET "title" = "title" || ' (raw)'${rawSql.returningId}`),
       )
     })
 
