@@ -65,7 +65,10 @@ export function withCache(options?: CacheOptions) {
       if (ctx === undefined) detached.set(model, (ctx = { $name: model, $parent: base as ModelContext['$parent'] }))
       return ctx
     }
-    enableFluent(reads, schema)
+    const shadowed = enableFluent(reads, schema)
+    if (shadowed.length > 0) {
+      resolved.logger?.warn({ relations: shadowed }, 'prisma-tiered-cache: these relations are named like a member of a read\'s promise and have no fluent method; select them instead')
+    }
     function read(operation: string, model?: string) {
       return function (this: unknown, args?: unknown): unknown {
         // detached inside a transaction callback: most likely taken from `tx`, so it runs there

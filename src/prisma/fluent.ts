@@ -15,26 +15,26 @@ const FLUENT_OPERATIONS: ReadonlySet<string> = new Set(['findUnique', 'findUniqu
 
 /** A read reached through relation calls: the root read with nested selects, answering the part at `path`. */
 export class FluentPromise<T> extends CachedPrismaPromise<T> {
-  private unpacked: Promise<T> | undefined
+  private relationAnswer: Promise<T> | undefined
 
   constructor(
     parent: CachedPrismaPromise<unknown>,
     args: unknown,
     /** The relation names called, from the root model on. */
-    readonly path: readonly string[],
+    readonly relationPath: readonly string[],
     /** The model the last relation leads to, whose relations chain on. */
-    readonly model: string,
+    readonly relationModel: string,
   ) {
     super(parent.server, parent.forwarding, parent.ctx, parent.operation, args, parent.inTransaction)
   }
 
   protected override run(): Promise<T> {
-    return (this.unpacked ??= super.run().then((data) => at(data, this.path) as T))
+    return (this.relationAnswer ??= super.run().then((data) => at(data, this.relationPath) as T))
   }
 
   /** Inside `$transaction([...])` the root query runs uncached; its answer is unpacked the same way. */
   override requestTransaction(batch: unknown): PromiseLike<unknown> {
-    return Promise.resolve(super.requestTransaction(batch)).then((data) => at(data, this.path))
+    return Promise.resolve(super.requestTransaction(batch)).then((data) => at(data, this.relationPath))
   }
 }
 
@@ -49,14 +49,20 @@ const installed = new Set<string>()
  * a caller reads that name, so the L1 hit path keeps its one class and allocates nothing more (a
  * class per model would make every field load of a hit polymorphic): a relation of the read's
  * model, on a findUnique/First(OrThrow) or a chained read, gives its method; any other name gives
- * `undefined`, as on Prisma's client.
+ * `undefined`, as on Prisma's client. Returns the relations left out (named like a member of the
+ * promise: `then`, `args`, `info`…).
  */
-export function enableFluent(server: object, schema: SchemaFacts): void {
+export function enableFluent(server: object, schema: SchemaFacts): string[] {
   schemas.set(server, schema)
+  const shadowed: string[] = []
   for (const model of schema.models.values()) {
     for (const relation of model.relations.keys()) {
-      // a relation named like a member of the promise (then, args, withCacheInfo…) would break it
-      if (installed.has(relation) || relation in FluentPromise.prototype || MEMBERS.has(relation)) continue
+      if (installed.has(relation)) continue
+      // a relation named like a member of the promise (then, args, withCacheInfo…): left out, said
+      if (relation in FluentPromise.prototype || MEMBERS.has(relation)) {
+        shadowed.push(`${model.name}.${relation}`)
+        continue
+      }
       installed.add(relation)
       Object.defineProperty(CachedPrismaPromise.prototype, relation, {
         configurable: true,
@@ -67,6 +73,7 @@ export function enableFluent(server: object, schema: SchemaFacts): void {
       })
     }
   }
+  return shadowed
 }
 
 /** The model a relation of this read leads to, if the read has that relation. */
@@ -74,12 +81,12 @@ function relationOf(promise: CachedPrismaPromise<unknown>, relation: string): st
   // a chained read's last target (after a to-many one too, as Prisma's runtime allows), a root
   // findUnique/First(OrThrow)'s own model, none for other reads
   const model =
-    promise instanceof FluentPromise ? promise.model : FLUENT_OPERATIONS.has(promise.operation) ? promise.ctx.$name : undefined
+    promise instanceof FluentPromise ? promise.relationModel : FLUENT_OPERATIONS.has(promise.operation) ? promise.ctx.$name : undefined
   return model === undefined ? undefined : schemas.get(promise.server)?.model(model)?.relations.get(relation)
 }
 
 function chain(parent: CachedPrismaPromise<unknown>, relation: string, target: string, args: unknown): FluentPromise<unknown> {
-  const path = [...(parent instanceof FluentPromise ? parent.path : NO_PATH), relation]
+  const path = [...(parent instanceof FluentPromise ? parent.relationPath : NO_PATH), relation]
   // Prisma's own: the root arguments (or {}), `select: { [relation]: args || true }` at the path
   return new FluentPromise(parent, nestSelect(parent.args ?? {}, path, 0, args || true), path, target)
 }

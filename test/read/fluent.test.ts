@@ -2,6 +2,8 @@
 // invalidate as on the plain client (real PostgreSQL and Redis, L2 only and L1+L2). A fluent read
 // is the cached read of its root with a nested select (src/prisma/fluent.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { enableFluent } from '../../src/prisma/fluent.js'
+import type { SchemaFacts } from '../../src/schema/schema.js'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
 import { dropNamespace, useRedis } from '../support/redis.js'
@@ -208,4 +210,10 @@ describe.each(tiers)('fluent API, $name', (tier) => {
       expect((c.post.findUnique({ where: { id: 1 } }) as unknown as Record<string, unknown>).posts).toBeUndefined()
     }
   })
+})
+
+it('leaves out, and names, relations called like a member of the promise (they would shadow it)', () => {
+  const relations = new Map([['then', 'Other'], ['info', 'Other'], ['args', 'Other']])
+  const schema = { models: new Map([['Car', { name: 'Car', relations }]]) } as unknown as SchemaFacts
+  expect(enableFluent({}, schema)).toEqual(['Car.then', 'Car.info', 'Car.args'])
 })
