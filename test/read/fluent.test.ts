@@ -200,6 +200,21 @@ describe.each(tiers)('fluent API, $name', (tier) => {
     expect(text(await read(prisma))).toBe(text(await read(plain())))
   })
 
+  it('relation calls of one tick (batched like any findUnique) each get their own answer', async () => {
+    const reads = (c: Cached) =>
+      Promise.all([
+        c.user.findUnique({ where: { id: s.ann.id } }).posts({ orderBy: { id: 'asc' } }),
+        c.user.findUnique({ where: { id: s.bob.id } }).posts({ orderBy: { id: 'asc' } }),
+        c.user.findUnique({ where: { id: s.ann.id } }).profile(),
+        c.user.findUnique({ where: { id: s.bob.id } }).profile(),
+        c.user.findUnique({ where: { id: 999_999 } }).posts(),
+      ])
+    const expected = text(await reads(plain()))
+    expect(text(await reads(prisma))).toBe(expected)
+    expect(prisma.$cache.metrics().models.User!.batches).toBeGreaterThan(0) // they were batched
+    expect(text(await reads(prisma))).toBe(expected)
+  })
+
   it('offers relation methods where Prisma does and nowhere else', () => {
     const where = { where: { id: s.ann.id } }
     for (const c of [plain(), prisma]) {
