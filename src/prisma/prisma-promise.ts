@@ -2,6 +2,7 @@ import type { Prisma } from '@prisma/client/extension'
 import { newInfo, type CacheInfo } from '../read/cache-info.js'
 import type { QueryRunner } from '../read/request.js'
 import { withoutStrategy } from '../config/policy.js'
+import { locateCaller } from './callsite.js'
 
 /** What `$transaction([...])` calls on each element of its array. */
 interface TransactionCapable {
@@ -43,6 +44,8 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   private started: Promise<T> | undefined
   /** Set by `withCacheInfo()` before the read runs; the read path fills it only when set. */
   info: CacheInfo | undefined = undefined
+  /** Set when the read called Prisma: its answer can fail, and settles where the caller is found. */
+  private queried = false
 
   constructor(
     readonly server: ReadServer,
@@ -56,6 +59,7 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
   /** Runs the real Prisma query on the client this extension was applied to. */
   query(operation: string, args: unknown): PromiseLike<unknown> & TransactionCapable {
     this.forwarding.active = true
+    this.queried = true
     try {
       return this.ctx.$parent[delegateName(this.ctx.$name)]![operation]!(args)
     } finally {
@@ -68,12 +72,22 @@ export class CachedPrismaPromise<T> implements PromiseLike<T>, QueryRunner {
     if (this.started === undefined) {
       try {
         const answer = this.server.read(this.ctx.$name, this.operation, this.args, this, this.inTransaction)
-        this.started = (answer instanceof Promise ? answer : Promise.resolve(answer)) as Promise<T>
+        // an L1 hit's answer cannot fail, and is not held up
+        this.started = (answer instanceof Promise || this.queried ? this.settle(answer) : Promise.resolve(answer)) as Promise<T>
       } catch (error) {
         this.started = Promise.reject(error)
       }
     }
     return this.started
+  }
+
+  /** Awaits in an async function, so that a stack taken on an error still reaches the caller's `await` (callsite.ts). */
+  private async settle(answer: unknown): Promise<T> {
+    try {
+      return (await answer) as T
+    } catch (error) {
+      throw locateCaller(error, new Error())
+    }
   }
 
   then<R1 = T, R2 = never>(
