@@ -1,6 +1,7 @@
 import type { Prisma } from '@prisma/client/extension'
 import type { CacheStrategy, ReadOperation } from '../config/options.js'
 import type { CachedRead } from './prisma-promise.js'
+import type { ReadResultOf } from './result-types.js'
 
 export type { CachedRead }
 
@@ -39,10 +40,10 @@ export interface OptionalArgsReadMethod<Op extends ReadOperation> {
 }
 
 export type ReadResult<T, A, Op extends ReadOperation> = Op extends FluentOperation
-  ? CachedRead<Prisma.Result<T, A, Op>> & Fluent<T, Op>
+  ? CachedRead<ReadResultOf<T, A, Op>> & Fluent<T, Op>
   : Op extends 'aggregate'
     ? CachedRead<AggregateResult<T, A>>
-    : CachedRead<Prisma.Result<T, A, Op>>
+    : CachedRead<ReadResultOf<T, A, Op>>
 
 /** The generated client's `SelectSubset`, to the letter: a wrapper's argument of that type must relate to it. */
 export type SelectSubset<A, W> = { [K in keyof A]: K extends keyof W ? A[K] : never } & (A extends SelectAndInclude
