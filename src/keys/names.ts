@@ -96,12 +96,14 @@ export function modelOf(name: CounterName): string | undefined {
  * - `<ns>:{<Model>}:<kind>:…:gen`: the model's other counters (`a`, `e`, `f`, `l`, `lu`), same slot;
  * - `<ns>:{t:<tag>}:gen`, `<ns>:{r:<relation>}:gen`, `<ns>:{*}:gen`: tag, relation and global
  *   counters, in slots of their own;
- * - `<ns>:{*}:server`: the run_id of the server the global counter was last renewed for (same slot);
+ * - `<ns>:{*}:server`: the identity (run_id, replication id) of the server the global counter was
+ *   last renewed for (same slot); on Cluster `<ns>:{*}:servers`, the set of the masters' identities;
  * - `<ns>:bus`: the invalidation channel.
  */
 export class RedisKeys {
   readonly busChannel: string
   readonly serverIdentity: string
+  readonly knownServers: string
 
   constructor(
     private readonly namespace: string,
@@ -109,6 +111,7 @@ export class RedisKeys {
   ) {
     this.busChannel = `${namespace}:bus`
     this.serverIdentity = `${namespace}:{*}:server`
+    this.knownServers = `${namespace}:{*}:servers`
   }
 
   entry(model: string, readKey: string): string {

@@ -2,7 +2,8 @@ import type { Cluster, Redis } from 'ioredis'
 import { isPerValue, type CounterName, type RedisKeys } from '../keys/names.js'
 import type { LeaseStore } from '../stampede/lease.js'
 import { packEntry, unpackEntry, type L2Entry } from './entry.js'
-import { freshGeneration, ServerIdentity } from './identity.js'
+import { ClusterIdentity } from './cluster-identity.js'
+import { freshGeneration, hashTag, StandaloneIdentity, type ServerIdentity } from './identity.js'
 import type { ErrorCounter, RedisGuard } from './redis-guard.js'
 import { isCluster } from './scan.js'
 import { registerScripts, type Scripts } from './scripts.js'
@@ -44,7 +45,9 @@ export class L2 implements LeaseStore {
   ) {
     this.scripts = registerScripts(redis)
     this.cluster = isCluster(redis)
-    this.identity = new ServerIdentity(redis, keys, this.scripts, guard)
+    this.identity = isCluster(redis)
+      ? new ClusterIdentity(redis, keys, this.scripts, guard)
+      : new StandaloneIdentity(redis as Redis, keys, this.scripts, guard)
   }
 
   /**
@@ -77,13 +80,14 @@ export class L2 implements LeaseStore {
     requests: ReadonlyArray<{ entryKey: string; dependencies: readonly CounterName[] }>,
     errors?: ErrorCounter,
   ): Promise<L2Lookup[] | undefined> {
-    if (!this.ready() && !(await this.usable(errors))) return undefined
-    const connection = this.identity.connection()
+    const names = [...new Set(requests.flatMap((r) => r.dependencies))]
+    const counterKeys = names.map((name) => this.keys.counter(name))
+    const keys = [...requests.map((r) => r.entryKey), ...counterKeys]
+    if (!this.ready(keys) && !(await this.usable(keys, errors))) return undefined
+    const token = this.identity.token()
     const found = await this.guard.run(errors, async () => {
-      const names = [...new Set(requests.flatMap((r) => r.dependencies))]
-      const counterKeys = names.map((name) => this.keys.counter(name))
       const perValue = counterKeys.filter((_, i) => isPerValue(names[i]!))
-      const values = await this.read([...requests.map((r) => r.entryKey), ...counterKeys], perValue)
+      const values = await this.read(keys, perValue)
       const counters = await this.known(names, values.slice(requests.length))
       const generations = new Map(names.map((name, i) => [name, counters[i]!]))
       return requests.map((r, i) => {
@@ -92,8 +96,8 @@ export class L2 implements LeaseStore {
       })
     })
     // answered over a connection made since (ioredis resends what a dropped one left unanswered)
-    // by a server not checked yet: not trusted (test/tiers/faults.test.ts)
-    return connection === this.identity.connection() ? found : undefined
+    // or by a master Cluster failed over to, not checked yet: not trusted (test/tiers/faults.test.ts)
+    return this.identity.still(token, keys) ? found : undefined
   }
 
   /**
@@ -141,7 +145,7 @@ export class L2 implements LeaseStore {
    * `target`) moved since `entry.seen` was read.
    */
   async store(entryKey: string, target: CounterName, entry: L2Entry, ttlMs: number, errors?: ErrorCounter, leaseToken = ''): Promise<void> {
-    if (!this.ready() && !(await this.usable())) return
+    if (!this.ready([entryKey]) && !(await this.usable([entryKey]))) return
     await this.guard.run(errors, () =>
       this.scripts.store(entryKey, this.keys.counter(target), this.keys.lease(entryKey), entry.seen[0]!, packEntry(entry), ttlMs, leaseToken),
     )
@@ -149,8 +153,11 @@ export class L2 implements LeaseStore {
 
   /** Current values of counters, for `consistency: 'strict'` L1 hits; `undefined` if unknown now. */
   async generations(names: readonly CounterName[]): Promise<string[] | undefined> {
-    if (!this.ready() && !(await this.usable())) return undefined
-    return this.guard.run(undefined, async () => this.known(names, await this.read(names.map((name) => this.keys.counter(name)), [])))
+    const keys = names.map((name) => this.keys.counter(name))
+    if (!this.ready(keys) && !(await this.usable(keys))) return undefined
+    const token = this.identity.token()
+    const values = await this.guard.run(undefined, async () => this.known(names, await this.read(keys, [])))
+    return this.identity.still(token, keys) ? values : undefined
   }
 
   /**
@@ -182,7 +189,7 @@ export class L2 implements LeaseStore {
   }
 
   async tryLease(entryKey: string, token: string, ttlMs: number): Promise<{ taken: boolean; entryExists: boolean } | undefined> {
-    if (!this.ready() && !(await this.usable())) return undefined
+    if (!this.ready([entryKey]) && !(await this.usable([entryKey]))) return undefined
     return this.guard.run(undefined, () => this.scripts.lease(this.keys.lease(entryKey), entryKey, token, ttlMs))
   }
 
@@ -194,15 +201,15 @@ export class L2 implements LeaseStore {
     await this.guard.run(undefined, () => this.scripts.release(this.keys.lease(entryKey), token))
   }
 
-  /** The common case, answered without a promise: nothing pending, breaker closed. */
-  private ready(): boolean {
-    return this.pending.idle() && !this.guard.isOpen && this.identity.current()
+  /** The common case, answered without a promise: nothing pending, breaker closed, servers of `keys` checked. */
+  private ready(keys: readonly string[]): boolean {
+    return this.pending.idle() && !this.guard.isOpen && this.identity.current(keys)
   }
 
-  /** Whether L2 can be read now; a failure of what that takes counts on the reader's `errors`. */
-  private async usable(errors?: ErrorCounter): Promise<boolean> {
+  /** Whether L2 can be used for `keys` now; a failure of what that takes counts on the reader's `errors`. */
+  private async usable(keys: readonly string[], errors?: ErrorCounter): Promise<boolean> {
     if (!this.guard.allow()) return false
-    if (!this.identity.current() && !(await this.identity.check(errors))) return false
+    if (!this.identity.current(keys) && !(await this.identity.check(keys, errors))) return false
     return this.pending.idle() || (await this.pending.flush())
   }
 }
@@ -211,10 +218,3 @@ function isOom(error: unknown): boolean {
   return error instanceof Error && error.message.includes('OOM')
 }
 
-
-/** The part of a key between its first `{` and the next `}`: what Redis Cluster hashes. */
-function hashTag(key: string): string {
-  const open = key.indexOf('{')
-  const close = open < 0 ? -1 : key.indexOf('}', open + 1)
-  return close > open + 1 ? key.slice(open + 1, close) : key
-}

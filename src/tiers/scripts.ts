@@ -16,6 +16,7 @@ const SCRIPTS = {
   release: 'release-1',
   renew: 'renew-1',
   epoch: 'epoch-2',
+  servers: 'servers-2',
 } as const
 
 type Command = (...args: Array<string | Buffer | number>) => Promise<unknown>
@@ -38,6 +39,8 @@ export interface Scripts {
   renew(leaseKey: string, token: string, ttlMs: number): Promise<boolean>
   /** Renews `allKey` at `fresh` unless `ownerKey` already records this server's run_id (true when renewed). */
   epoch(ownerKey: string, allKey: string, fresh: string): Promise<boolean>
+  /** Cluster: renews `allKey` at `fresh` unless the set `knownKey` holds every one of `identities` (true when renewed). */
+  servers(knownKey: string, allKey: string, fresh: string, identities: readonly string[]): Promise<boolean>
 }
 
 export function registerScripts(redis: Redis | Cluster): Scripts {
@@ -59,6 +62,7 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
   const release = call(SCRIPTS.release)
   const renew = call(SCRIPTS.renew)
   const epoch = call(SCRIPTS.epoch)
+  const servers = call(SCRIPTS.servers)
   return {
     generation: async (key, initial, ttlMs) => String(await generation(key, initial, ttlMs)),
     bumpMany: async (keys, initial, ttlsMs) => void (await bumpMany(keys.length, ...keys, initial, ...ttlsMs)),
@@ -71,6 +75,7 @@ export function registerScripts(redis: Redis | Cluster): Scripts {
     release: async (leaseKey, token) => (await release(leaseKey, token)) === 1,
     renew: async (leaseKey, token, ttlMs) => (await renew(leaseKey, token, ttlMs)) === 1,
     epoch: async (ownerKey, allKey, fresh) => (await epoch(ownerKey, allKey, fresh)) === 1,
+    servers: async (knownKey, allKey, fresh, identities) => (await servers(knownKey, allKey, fresh, ...identities)) === 1,
   }
 }
 

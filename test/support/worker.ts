@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { PrismaPg } from '@prisma/adapter-pg'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { Prisma, PrismaClient } from '../../generated/prisma/client.js'
 import { withCache, type CacheOptions, type MetricsSnapshot } from '../../src/index.js'
 
@@ -16,6 +16,8 @@ export interface WorkerInit {
   databaseUrl: string
   /** Without it the cache is L1-only. */
   redisUrl?: string
+  /** Startup nodes of a Redis Cluster, used instead of `redisUrl`. */
+  redisCluster?: Array<{ host: string; port: number }>
   /** Every query (read or write) waits this long before it is sent. @default 0 */
   queryDelayMs?: number
   /** `withCache` options that are plain data (no client, logger, clock or partition function). */
@@ -100,7 +102,7 @@ function runWorker(): void {
         },
       },
     })
-    const redis = init.redisUrl === undefined ? undefined : new Redis(init.redisUrl)
+    const redis = init.redisCluster ? new Cluster(init.redisCluster) : init.redisUrl === undefined ? undefined : new Redis(init.redisUrl)
     redis?.on('error', () => {}) // an application logs these (test/tiers/faults.test.ts restarts Redis)
     const log = (level: 'info' | 'warn' | 'error') => (_obj: object, msg?: string) => {
       if (level !== 'info') warnings.push(msg ?? '')
