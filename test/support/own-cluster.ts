@@ -47,17 +47,23 @@ export class OwnCluster {
     await until(async () => (await this.replica.cli('info', 'replication')).includes('master_link_status:down'), 'the replica to lose its master')
   }
 
-  /** The replica takes its master's slots without asking anyone (`CLUSTER FAILOVER TAKEOVER`). */
-  async takeover(): Promise<void> {
-    await this.replica.cli('cluster', 'failover', 'takeover')
+  /**
+   * The replica takes its master's slots: `takeover`, without asking anyone (`CLUSTER FAILOVER
+   * TAKEOVER`); `kill`, its master killed first, then elected by the other masters (`FORCE`).
+   */
+  async failover(how: 'takeover' | 'kill'): Promise<void> {
+    if (how === 'kill') await this.primary.kill()
+    await this.replica.cli('cluster', 'failover', how === 'kill' ? 'force' : 'takeover')
     const id = await this.replica.cli('cluster', 'myid')
+    const alive = this.masters.filter((m) => how === 'takeover' || m !== this.primary)
     await until(
-      async () => (await Promise.all(this.masters.map((m) => m.cli('cluster', 'nodes')))).every((nodes) => nodes.split('\n').some((l) => l.startsWith(id) && l.includes('master'))),
+      async () => (await Promise.all(alive.map((m) => m.cli('cluster', 'nodes')))).every((nodes) => nodes.split('\n').some((l) => l.startsWith(id) && l.includes('master'))),
       'every node to see the replica as master',
     )
   }
 
   async remove(): Promise<void> {
+    // a killed node is already gone: kill() and remove() do nothing more for it
     await Promise.all([...this.masters, this.replica].map((node) => node.remove()))
   }
 }

@@ -45,9 +45,10 @@ describe('Redis Cluster failover', () => {
   })
 
   it.each([
-    ['L2 only', { l1: false as const }, false],
-    ['L1+L2, processes started after the failover', {}, true],
-  ])('%s: a replica takes over before the last writes replicated', async (_name, tier, restart) => {
+    ['L2 only', 'takeover', { l1: false as const }, false],
+    ['L1+L2, processes started after the failover', 'takeover', {}, true],
+    ['L2 only', 'kill', { l1: false as const }, false],
+  ] as const)('%s: a replica promoted (%s) before the last writes replicated', async (_name, how, tier, restart) => {
     // the global counter must live on a master that does not fail over, or the standalone check would do
     expect(await cluster.masterOf(keySlot('*'))).not.toBe(cluster.primary)
     const db = ctx.db.prisma
@@ -67,7 +68,7 @@ describe('Redis Cluster failover', () => {
     const expected = [await db.user.findUnique(byId(user.id)), await db.user.findMany(list)]
     for (const worker of [writer, reader, writer, reader]) expect(await readAll(worker)).toEqual(expected)
 
-    await cluster.takeover()
+    await cluster.failover(how)
     if (restart) await start()
     let stale = 0
     for (const worker of [writer, reader]) {
