@@ -1,7 +1,7 @@
 export { withCache, type CacheArgs } from './prisma/extension.js'
 /** The types of the cached read methods (fluent relations, aggregate answers…), for declarations that name them. */
 export type * as CacheTypes from './prisma/method-types.js'
-export type { CacheApi, HealthReport, InvalidateRequest, RequestLoader } from './cache/api.js'
+export type { CacheApi, HealthReport, InvalidateRequest, RequestLoader, WarmOptions, WarmRead, WarmSummary } from './cache/api.js'
 export type {
   AlertThresholds,
   CacheLogger,

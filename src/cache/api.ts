@@ -8,9 +8,12 @@ import type { MetricsSummary, SummaryLog } from '../metrics/summary.js'
 import type { SchemaFacts } from '../schema/schema.js'
 import type { L1 } from '../tiers/l1.js'
 import type { HealthReport } from './health.js'
+import { warm, warmReads, type WarmOptions, type WarmRead, type WarmSummary } from './warm.js'
+import type { CacheLogger } from '../config/options.js'
 
 export type { InvalidateRequest } from '../invalidation/invalidator.js'
 export type { HealthReport } from './health.js'
+export type { WarmOptions, WarmRead, WarmSummary } from './warm.js'
 
 /** `prisma.$cache`: what users call directly. */
 export interface CacheApi {
@@ -35,9 +38,15 @@ export interface CacheApi {
    */
   loader(): RequestLoader
   /**
-   * Resolves once the invalidation bus is subscribed (immediately without Redis); rejects with a
-   * `CacheError` (code `PTC_BUS`) when Redis refuses the subscription or it is not made within
-   * max(5 s, 10 × `redisTimeoutMs`).
+   * Runs `reads` (`() => prisma.user.findUnique(…)`) through the cache, `concurrency` at a time
+   * (default 16), logging progress; a failed read is logged and counted, never thrown. Rejects
+   * only with a CacheConfigError for bad arguments.
+   */
+  warm(reads: Iterable<WarmRead>, options?: WarmOptions): Promise<WarmSummary>
+  /**
+   * Resolves once the invalidation bus is subscribed (immediately without Redis) and every
+   * `warm()` started before this call has finished; rejects with a `CacheError` (code `PTC_BUS`)
+   * when Redis refuses the subscription or it is not made within max(5 s, 10 × `redisTimeoutMs`).
    */
   ready(): Promise<void>
   /** Redis (PING bounded by `redisTimeoutMs`), breaker, bus, L1 and pending invalidations now; never rejects. */
@@ -57,6 +66,8 @@ export interface ApiParts {
   metrics: Metrics
   summary: SummaryLog
   l1: L1 | undefined
+  logger: CacheLogger | undefined
+  now: () => number
   /** Generation counters this process holds now. */
   counters(): number
   /** A cached `findUnique` through the read path, on the client the extension was applied to. */
@@ -69,6 +80,8 @@ export interface ApiParts {
 export function createApi(parts: ApiParts): CacheApi {
   const { invalidator, metrics, l1 } = parts
   const l1Size = () => l1 && { entries: l1.size, bytes: l1.usedBytes, counters: parts.counters() }
+  /** Warm-ups not finished yet: `ready()` waits for those started before it. They never reject. */
+  const warming = new Set<Promise<WarmSummary>>()
   return {
     invalidate: (request) => invalidator.invalidate(request),
     invalidateAll: () => invalidator.invalidateAll(),
@@ -78,7 +91,22 @@ export function createApi(parts: ApiParts): CacheApi {
     prometheus: () => prometheusText(metrics.state, { breaker: metrics.breakerState, l1: l1Size() }),
     logSummary: () => parts.summary.log(),
     loader: () => createLoader(parts),
-    ready: () => parts.ready(),
+    warm: (reads, options) => {
+      let checked: ReturnType<typeof warmReads>
+      try {
+        checked = warmReads(reads, options)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      const running = warm(checked.reads, checked.concurrency, parts.logger, parts.now)
+      warming.add(running)
+      void running.finally(() => warming.delete(running))
+      return running
+    },
+    ready: () => {
+      const started = [...warming]
+      return parts.ready().then(() => Promise.all(started)).then(() => undefined)
+    },
     health: () => parts.health(),
     close: () => parts.close(),
   }

@@ -116,6 +116,8 @@ export class TieredCache {
       metrics,
       summary,
       l1,
+      logger: options.logger,
+      now: options.now,
       counters: () => this.generations.size,
       findUnique: (model, args) => this.reads.read(model, 'findUnique', args, runnerFor(model), false),
       // long enough for a reconnect or two, short enough for a readiness probe
