@@ -53,7 +53,9 @@ export class Bus {
   ) {
     this.heartbeatChannel = `${channel}:${this.origin}`
     this.heartbeat = new Heartbeat(stallMs, () => this.redis.publish(this.heartbeatChannel, '1'), () => this.update())
-    this.subscriber = redis.duplicate()
+    // ioredis 6 types Redis's and Cluster's duplicate() with different generics: a union not callable as is
+    const source: { duplicate(): Redis | Cluster } = redis
+    this.subscriber = source.duplicate()
     this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text))
     this.subscriber.on('ready', () => void this.subscribe())
     this.subscriber.on('close', () => this.lost())
