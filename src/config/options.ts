@@ -82,6 +82,18 @@ export interface CacheLogger {
   error(obj: object, msg?: string): void
 }
 
+/** What the cache needs of an OpenTelemetry `Tracer` (`@opentelemetry/api`'s is one). */
+export interface CacheTracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: Record<string, string> }): CacheSpan
+}
+
+/** What the cache needs of an OpenTelemetry `Span`. */
+export interface CacheSpan {
+  setAttribute(key: string, value: string | number): unknown
+  setStatus(status: { code: number }): unknown
+  end(): void
+}
+
 export interface CacheOptions {
   /** Key prefix, so that several applications can share one Redis. @default 'ptc' */
   namespace?: string
@@ -161,6 +173,13 @@ export interface CacheOptions {
   metrics?: false | MetricsOptions
   /** Listeners for hits, misses, stale serves, invalidations and swallowed errors. */
   events?: CacheEvents
+  /**
+   * OpenTelemetry spans, one per cached read (`prisma-tiered-cache <Model>.<operation>`, with
+   * `ptc.model`, `ptc.operation`, `ptc.outcome`, `ptc.tier`; never an argument value); a miss's
+   * Prisma query runs inside it. Needs `@opentelemetry/api` installed. `true`: the globally
+   * registered tracer provider's tracer; `{ tracer }`: that tracer. @default false (no cost at all)
+   */
+  tracing?: boolean | { tracer?: CacheTracer }
   /** Injectable clock (milliseconds), for tests. @default Date.now */
   now?: () => number
 }

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { CacheConfigError } from '../errors.js'
 import { objectOrAbsent, onlyKnown, shown } from './checks.js'
 import { EVENT_NAMES, type CacheEvents } from './event-types.js'
-import { READ_OPERATIONS, type AlertThresholds, type CacheLogger, type CacheOptions, type ModelPolicy, type WriteRules } from './options.js'
+import { READ_OPERATIONS, type AlertThresholds, type CacheLogger, type CacheOptions, type CacheTracer, type ModelPolicy, type WriteRules } from './options.js'
 
 export interface ResolvedModelPolicy {
   ttlMs: number
@@ -30,6 +30,8 @@ export interface ResolvedOptions {
   logger: CacheLogger | undefined
   metrics: { enabled: boolean; summaryIntervalMs: number; slowQueryMs: number; clock: () => number; alerts: AlertThresholds }
   events: CacheEvents
+  /** `undefined`: no tracing; `tracer` undefined: the global provider's (read/tracing.ts). */
+  tracing: { tracer: CacheTracer | undefined } | undefined
   now: () => number
 }
 
@@ -89,6 +91,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     logger: options.logger,
     metrics: resolveMetrics(options.metrics),
     events: resolveEvents(options.events),
+    tracing: resolveTracing(options.tracing),
     now: options.now ?? Date.now,
   }
 }
@@ -125,6 +128,20 @@ function resolveAlerts(alerts: AlertThresholds | undefined): AlertThresholds {
     throw new CacheConfigError('metrics.alerts.maxBreakerOpenings', `must be a non-negative integer, got ${shown(openings)}`)
   }
   return { ...alerts }
+}
+
+function resolveTracing(tracing: CacheOptions['tracing']): ResolvedOptions['tracing'] {
+  if (tracing === undefined || tracing === false) return undefined
+  if (tracing === true) return { tracer: undefined }
+  if (typeof tracing !== 'object' || tracing === null || Array.isArray(tracing)) {
+    throw new CacheConfigError('tracing', `must be true, false or an object { tracer? }, got ${shown(tracing)}`)
+  }
+  onlyKnown('tracing.', tracing, ['tracer'])
+  const { tracer } = tracing
+  if (tracer !== undefined && typeof (tracer as Partial<CacheTracer>).startSpan !== 'function') {
+    throw new CacheConfigError('tracing.tracer', `must be an OpenTelemetry Tracer, got ${shown(tracer)}`)
+  }
+  return { tracer }
 }
 
 function resolveEvents(events: CacheEvents | undefined): CacheEvents {
@@ -245,7 +262,7 @@ function oneOf<T extends string>(path: string, value: unknown, allowed: readonly
   return value as T
 }
 
-const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'optIn', 'partition', 'redisTimeoutMs', 'replicaLagMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'now']
+const TOP_LEVEL = ['namespace', 'redis', 'invalidation', 'optIn', 'partition', 'redisTimeoutMs', 'replicaLagMs', 'breaker', 'l1', 'stampede', 'defaults', 'models', 'logger', 'metrics', 'events', 'tracing', 'now']
 const NESTED: Record<string, readonly string[]> = {
   breaker: ['failures', 'cooldownMs'],
   l1: ['maxBytes', 'maxEntryBytes', 'consistency', 'degradedTtlMs'],

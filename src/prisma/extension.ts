@@ -6,6 +6,7 @@ import type { CacheOptions } from '../config/options.js'
 import { resolveOptions } from '../config/resolve.js'
 import { isTransactionClient } from '../schema/prisma-internals.js'
 import { SchemaFacts } from '../schema/schema.js'
+import { tracedReads } from '../read/tracing.js'
 import { CachedPrismaPromise, delegateName, Forwarding, type ModelContext } from './prisma-promise.js'
 import { enableFluent } from './fluent.js'
 import type { OptionalArgsReadMethod, ReadMethod } from './method-types.js'
@@ -43,7 +44,8 @@ export function withCache(options?: CacheOptions) {
     const cache = new TieredCache({ ...resolved, replicaLagMs: replicaLagFor(resolved, client) }, schema, (model) => ({
       query: (operation, args) => base[delegateName(model)]![operation]!(args),
     }))
-    const { reads, invalidator, transactions } = cache
+    const { invalidator, transactions } = cache
+    const reads = tracedReads(cache.reads, resolved)
     const forwarding = new Forwarding()
 
     // How a read knows it is inside a transaction: the three mechanisms that remain, each proven

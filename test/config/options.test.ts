@@ -31,7 +31,7 @@ describe('options', () => {
     }
     expect(message({ redisTimeoutMS: 100 })).toBe(
       'prisma-tiered-cache: redisTimeoutMS is an unknown option (did you mean redisTimeoutMs?); known here: ' +
-        'namespace, redis, invalidation, optIn, partition, redisTimeoutMs, replicaLagMs, breaker, l1, stampede, defaults, models, logger, metrics, events, now',
+        'namespace, redis, invalidation, optIn, partition, redisTimeoutMs, replicaLagMs, breaker, l1, stampede, defaults, models, logger, metrics, events, tracing, now',
     )
     expect(message({ models: { Author: { tll: 5 } } })).toMatch(/^prisma-tiered-cache: models\.Author\.tll is an unknown option \(did you mean models\.Author\.ttl\?\)/)
     expect(message({ defaults: { ttl: 5, swrr: 1 } })).toMatch(/defaults\.swrr is an unknown option \(did you mean defaults\.swr\?\)/)
