@@ -113,6 +113,16 @@ export class Metrics {
     return this.state.shapes.get(prefix + OTHER_SHAPE) ?? this.addShape(prefix + OTHER_SHAPE, stats, OTHER_SHAPE)
   }
 
+  /**
+   * A read found an entry of `shape`, stored at `storedAt` (epoch ms), invalidated: counted once
+   * per read, where the tier that would have answered it looked (L2 when there is one, else L1).
+   */
+  entryInvalidated(shape: ShapeStats | undefined, storedAt: number): void {
+    if (shape === undefined) return
+    shape.invalidated++
+    shape.invalidatedAgeMs += Math.max(0, this.settings.now() - storedAt)
+  }
+
   /** Lookup batches (batching calls this once per dispatched batch). */
   recordBatch(model: string, size: number): void {
     if (this.enabled) this.model(model).batchSizes.record(size)

@@ -1,8 +1,10 @@
 import { Histogram, type Distribution } from './histogram.js'
 import { BYPASS_REASONS, type BypassReason, type MetricsState, type ModelStats, type OperationStats, type ShapeStats } from './state.js'
+import { ttlAdvice, type TtlAdvice } from './ttl-advice.js'
 
 export type { BypassReason } from './state.js'
 export type { Distribution } from './histogram.js'
+export type { TtlAdvice } from './ttl-advice.js'
 
 const NS_PER_MS = 1e6
 
@@ -65,6 +67,8 @@ export interface QueryShape {
   /** Queries slower than `metrics.slowQueryMs`, and their mean time, ms. */
   slow: number
   slowMeanMs: number
+  /** Reads between invalidations in the window, and the ttl they suggest (ttl-advice.ts). */
+  ttlAdvice: TtlAdvice
 }
 
 export interface MetricsSnapshot {
@@ -209,6 +213,7 @@ function queryShape(s: ShapeStats): QueryShape {
     savedMs: s.savedNs / NS_PER_MS,
     slow: s.slow,
     slowMeanMs: s.slow === 0 ? 0 : s.slowNs / s.slow / NS_PER_MS,
+    ttlAdvice: ttlAdvice(s),
   }
 }
 

@@ -68,6 +68,12 @@ export class ShapeStats {
   /** Queries slower than `metrics.slowQueryMs`, and their total time, ns. */
   slow = 0
   slowNs = 0
+  /**
+   * Entries of this shape a read found invalidated (a write had moved a counter they recorded),
+   * and the sum of their ages then, ms: TTL advice (ttl-advice.ts).
+   */
+  invalidated = 0
+  invalidatedAgeMs = 0
   /** When a slow query of this shape was last logged (rate limit); not a counter. */
   loggedAt = -Infinity
   /** Set on windows: the shape's lifetime mean, since a window with hits but no query still saved time. */
@@ -104,6 +110,10 @@ export class ShapeStats {
     window.queryNs = this.queryNs - (base?.queryNs ?? 0)
     window.slow = this.slow - (base?.slow ?? 0)
     window.slowNs = this.slowNs - (base?.slowNs ?? 0)
+    window.filled = this.filled - (base?.filled ?? 0)
+    window.filledNs = this.filledNs - (base?.filledNs ?? 0)
+    window.invalidated = this.invalidated - (base?.invalidated ?? 0)
+    window.invalidatedAgeMs = this.invalidatedAgeMs - (base?.invalidatedAgeMs ?? 0)
     window.lifetimeMeanNs = this.meanNs
     return window
   }

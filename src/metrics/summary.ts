@@ -3,10 +3,13 @@ import type { Metrics } from './metrics.js'
 import type { MetricsState, ShapeStats } from './state.js'
 import { snapshotOf, type MetricsSnapshot } from './snapshot.js'
 import type { CacheLogger } from '../config/options.js'
+import type { TtlAdvice } from './ttl-advice.js'
 
 /** How many models and slow shapes a summary names. */
 const TOP = 3
 const TOP_SLOW = 10
+/** How many shapes with invalidations a summary advises on. */
+const TOP_ADVICE = 10
 /** Without periodic summaries, a slow shape is logged at most once per this many ms. */
 const DEFAULT_SLOW_LOG_EVERY_MS = 60_000
 
@@ -28,6 +31,11 @@ export interface MetricsSummary {
   db: { p50: number; p95: number; p99: number; count: number } | undefined
   /** Query shapes with queries over `metrics.slowQueryMs`: keys only, never values. */
   slowQueries: Array<{ model: string; operation: string; shape: string; count: number; meanMs: number }>
+  /**
+   * Shapes whose entries were found invalidated, 'do not cache' first, then most read: reads per
+   * invalidation and the ttl they suggest (ttl-advice.ts). Keys only, never values.
+   */
+  ttlAdvice: Array<{ model: string; operation: string; shape: string } & TtlAdvice>
   /** Models with the most reads. */
   busiest: Array<{ model: string; served: number; hitRate: number }>
   /** Models with the lowest hit rate among those that missed. */
@@ -128,6 +136,11 @@ function summarize(window: MetricsSnapshot, breaker: 'open' | 'closed' | undefin
     slowQueries: window.slowQueries
       .slice(0, TOP_SLOW)
       .map(({ model, operation, shape, slow, slowMeanMs }) => ({ model, operation, shape, count: slow, meanMs: slowMeanMs })),
+    ttlAdvice: window.shapes
+      .filter((s) => s.ttlAdvice.invalidations > 0)
+      .sort((a, b) => Number(b.ttlAdvice.advice === 'do not cache') - Number(a.ttlAdvice.advice === 'do not cache') || b.ttlAdvice.reads - a.ttlAdvice.reads)
+      .slice(0, TOP_ADVICE)
+      .map(({ model, operation, shape, ttlAdvice }) => ({ model, operation, shape, ...ttlAdvice })),
     busiest: models
       .filter((m) => m.served > 0)
       .sort((a, b) => b.served - a.served)

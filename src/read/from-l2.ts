@@ -20,7 +20,14 @@ export class L2Answers {
    */
   serve(read: ReadRequest, lookup: L2Lookup, waited: boolean): { value: unknown } | undefined {
     const entry = lookup.entry
-    if (entry === undefined || !sameValues(entry.seen, lookup.generations)) return undefined
+    if (entry === undefined) return undefined
+    // entries written before they carried storedAt: as if stored a ttl before they expire
+    const storedAt = entry.storedAt ?? entry.freshUntil - read.policy.ttlMs
+    if (!sameValues(entry.seen, lookup.generations)) {
+      // a write moved a counter it recorded: TTL advice counts it, once per read (a later look while waiting does not)
+      if (!waited) this.parts.metrics.entryInvalidated(read.queryShape, storedAt)
+      return undefined
+    }
     const now = this.parts.options.now()
     const staleUntil = entry.freshUntil + read.policy.swrMs
     if (staleUntil <= now) return undefined
@@ -30,8 +37,6 @@ export class L2Answers {
     if (waited) read.stats.coalesced++
     else countAnswer(this.parts, read, 'l2', fresh, read.queryShape)
     if (!fresh) this.refresher.refresh(read)
-    // entries written before they carried storedAt: as if stored a ttl before they expire
-    const storedAt = entry.storedAt ?? entry.freshUntil - read.policy.ttlMs
     if (read.run.info !== undefined) noteHit(read.run.info, this.parts, 'l2', fresh, storedAt, read.model, read.key)
     this.store.fillL1(read, result.value, entry.bytes.length, entry, lookup.generations)
     return result

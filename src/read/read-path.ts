@@ -87,6 +87,8 @@ export class ReadPath {
         return this.timedL1(answerOf(entry.copy(entry.value), operation, keyOperation, args, run), stats, started)
       }
     }
+    // an entry a write invalidated, for TTL advice; with Redis, its L2 lookup counts it (from-l2.ts)
+    if (entry !== undefined && this.parts.l2 === undefined && !isCurrent(entry)) metrics.entryInvalidated(entry.queryShape, entry.storedAt ?? 0)
     const read = this.requests.build({ model, operation, keyOperation, key, args, policy, run, stats: metrics.for(model, operation) })
     const plan = this.batches.plan(read)
     return plan === undefined ? this.misses.miss(read) : this.batches.enqueue(read, plan)

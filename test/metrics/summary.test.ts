@@ -77,6 +77,7 @@ describe('summary logs', () => {
       savedMs: 20 * 5.5 + 3,
       db: { count: 12, p50: expect.closeTo(4, 1), p95: 10, p99: 10 },
       slowQueries: [{ model: 'User', operation: 'findUnique', shape: '{where{id}}', count: 6, meanMs: 7.5 }],
+      ttlAdvice: [], // no entry was found invalidated (ttl-advice.test.ts)
       busiest: [
         { model: 'User', served: 31, hitRate: 20 / 31 },
         { model: 'Comment', served: 3, hitRate: 0 },
