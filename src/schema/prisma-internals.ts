@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { UnsupportedPrismaError } from '../errors.js'
 
 /**
@@ -65,11 +66,20 @@ export function readResultConfig(client: unknown): string {
   const layers: unknown[] = []
   for (let layer = internals._extensions?.head; layer !== undefined; layer = layer.previous) {
     const { name, result, query, model } = layer.extension
-    layers.push({ name, result, query, model })
+    // client methods and the like change no result
+    if (result !== undefined || query !== undefined || model !== undefined) layers.push({ name, result, query, model })
   }
-  return JSON.stringify({ omit: internals._globalOmit, extensions: layers.reverse() }, (_key, value: unknown) =>
-    typeof value === 'function' ? String(value) : value,
-  )
+  try {
+    return JSON.stringify({ omit: internals._globalOmit, extensions: layers.reverse() }, sourceOf)
+  } catch {
+    // a cycle in an extension's arguments: this client then shares entries with no other process
+    return `unshared:${randomUUID()}`
+  }
+}
+
+function sourceOf(_key: string, value: unknown): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') return String(value)
+  return typeof value === 'bigint' ? `${value}n` : value
 }
 
 /** How Prisma's extension list answers "which query hooks run for this model and operation". */

@@ -1,8 +1,10 @@
 // The migrations are hand-written SQL (the CLI cannot run `migrate` here), so this file checks
 // that they create exactly what prisma/schema.prisma describes, and that what the cache reads of
 // Prisma's internals is still where it expects it.
+import { PrismaPg } from '@prisma/adapter-pg'
 import { describe, expect, it } from 'vitest'
-import { isTransactionClient, queryHookCount, readDataModel, readSchemaText } from '../../src/schema/prisma-internals.js'
+import { PrismaClient } from '../../generated/prisma/client.js'
+import { isTransactionClient, queryHookCount, readDataModel, readResultConfig, readSchemaText } from '../../src/schema/prisma-internals.js'
 import { SchemaFacts } from '../../src/schema/schema.js'
 import { useDatabase } from '../support/db.js'
 
@@ -72,6 +74,20 @@ describe('Prisma internals the cache relies on (fails loudly on an upgrade that 
     expect(queryHookCount(hooked)!('user', 'findUnique')).toBe(2)
     expect(queryHookCount(hooked)!('user', 'findMany')).toBe(1)
     expect(queryHookCount(hooked)!('post', 'findUnique')).toBe(1)
+  })
+
+  it('reads what of a client changes its results: its global omit and its extensions', () => {
+    const plain = readResultConfig(ctx.db.prisma)
+    const omitting = new PrismaClient({ adapter: new PrismaPg({ connectionString: ctx.url }), omit: { user: { email: true } } })
+    expect(readResultConfig(omitting)).toContain('"omit":{"user":{"email":true}}')
+    expect(readResultConfig(ctx.db.prisma.$extends({ result: { user: { x: { compute: () => 1 } } } }))).toContain('"compute":"() => 1"')
+    expect(readResultConfig(ctx.db.prisma.$extends({ query: { user: { findMany: ({ args, query }) => query(args) } } }))).toContain('findMany')
+    expect(readResultConfig(ctx.db.prisma.$extends({ client: { $hello: () => 'hello' } }))).toBe(plain)
+    // odd arguments never make withCache() throw: a BigInt is text, a cycle makes the client share no entries
+    const cyclic: Record<string, unknown> = { value: 5n }
+    cyclic.self = cyclic
+    expect(readResultConfig(ctx.db.prisma.$extends({ model: { user: { big: () => 5n, cyclic } } }))).toMatch(/^unshared:/)
+    expect(readResultConfig(ctx.db.prisma.$extends({ model: { user: { limit: 5n } } } as never))).toContain('"5n"')
   })
 
   it('recognises a transaction client', async () => {
