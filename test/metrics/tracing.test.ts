@@ -1,5 +1,10 @@
 // `tracing`: one OpenTelemetry span per cached read, saying how it was answered (never what it
 // asked), with a miss's Prisma query inside it; and nothing at all without the option.
+import { execFile } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { context, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
@@ -184,3 +189,41 @@ it('a wrong `tracing` option is a CacheConfigError naming it', () => {
   expect(() => withCache({ tracing: { tracr: {} } as never })).toThrow(/tracing\.tracr is an unknown option \(did you mean tracing\.tracer\?\)/)
   expect(() => withCache({ tracing: { tracer: {} as never } })).toThrow(CacheConfigError)
 })
+
+// What an application without @opentelemetry/api sees: the sources and a node_modules holding
+// everything of ours but @opentelemetry, run in a process of its own.
+it('without @opentelemetry/api installed, the library loads and caches; only `tracing` is refused, with a CacheConfigError', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptc-no-otel-'))
+  try {
+    cpSync('src', join(dir, 'src'), { recursive: true })
+    symlinkSync(join(process.cwd(), 'generated'), join(dir, 'generated'))
+    mkdirSync(join(dir, 'node_modules'))
+    for (const entry of readdirSync('node_modules')) {
+      if (entry !== '@opentelemetry') symlinkSync(join(process.cwd(), 'node_modules', entry), join(dir, 'node_modules', entry))
+    }
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+    writeFileSync(join(dir, 'app.ts'), NO_OTEL_APP)
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'app.ts'], { cwd: dir, env: { ...process.env, URL: ctx.url } })
+    expect(JSON.parse(stdout)).toEqual({
+      otel: 'absent',
+      count: 0,
+      error: 'CacheConfigError: prisma-tiered-cache: tracing needs the package @opentelemetry/api (npm i @opentelemetry/api)',
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}, 60_000)
+
+const NO_OTEL_APP = `import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaClient } from './generated/prisma/client.ts'
+import { withCache } from './src/index.ts'
+const otel = await import('@opentelemetry/api').then(() => 'present', () => 'absent')
+const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.URL }) })
+const cached = client.$extends(withCache())
+const count = await cached.post.count()
+let error
+try { client.$extends(withCache({ tracing: true })) } catch (e) { error = \`\${e.name}: \${e.message}\` }
+cached.$cache.close()
+await client.$disconnect()
+console.log(JSON.stringify({ otel, count, error }))
+`
