@@ -24,6 +24,7 @@ export type {
   ModelCounters,
   OperationCounters,
   QueryShape,
+  TtlAdvice,
 } from './metrics/metrics.js'
 export type { MetricsSummary } from './metrics/summary.js'
 export type { CacheInfo, CacheStatus } from './read/cache-info.js'

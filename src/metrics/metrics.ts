@@ -4,7 +4,7 @@ import { parseCounter, type CounterName } from '../keys/names.js'
 import { argumentShape } from './query-shape.js'
 
 export type { BypassReason } from './state.js'
-export type { Distribution, Latencies, MetricsSnapshot, ModelCounters, OperationCounters, QueryShape } from './snapshot.js'
+export type { Distribution, Latencies, MetricsSnapshot, ModelCounters, OperationCounters, QueryShape, TtlAdvice } from './snapshot.js'
 
 /**
  * One read in this many has its L1 answer timed. `performance.now()` measured ~125 ns a call on

@@ -3,7 +3,7 @@
 // ttl; a shape invalidated before every read is advised 'do not cache'. In metrics() and in the
 // summary log, L1+L2, L2 only and L1 only (each counts where its answering tier looks).
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { CacheLogger, MetricsSnapshot } from '../../src/index.js'
+import type { CacheLogger, MetricsSnapshot, TtlAdvice } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
 import { useRedis } from '../support/redis.js'
 
@@ -60,9 +60,9 @@ describe.each(Object.entries(modes))('TTL advice (%s)', (_, options) => {
     }
 
     const snapshot = prisma.$cache.metrics()
-    const cached = { reads: 30, invalidations: 3, readsPerInvalidation: 10, validMs: 10 * READ_STEP_MS, advice: 'cache', suggestedTtlMs: 10 * READ_STEP_MS }
+    const cached: TtlAdvice = { reads: 30, invalidations: 3, readsPerInvalidation: 10, validMs: 10 * READ_STEP_MS, advice: 'cache', suggestedTtlMs: 10 * READ_STEP_MS }
     // the first Post entry lived through the User phase (9 + 30 read steps), the next ones no step at all
-    const uncached = { reads: 4, invalidations: 4, readsPerInvalidation: 1, validMs: (39 * READ_STEP_MS) / 4, advice: 'do not cache', suggestedTtlMs: 0 }
+    const uncached: TtlAdvice = { reads: 4, invalidations: 4, readsPerInvalidation: 1, validMs: (39 * READ_STEP_MS) / 4, advice: 'do not cache', suggestedTtlMs: 0 }
     expect(shapeOf(snapshot, 'User', 'findUnique')?.ttlAdvice).toEqual(cached)
     expect(shapeOf(snapshot, 'Post', 'findMany')?.ttlAdvice).toEqual(uncached)
 
