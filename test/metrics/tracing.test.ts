@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { context, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { PrismaInstrumentation } from '@prisma/instrumentation'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { CacheConfigError, withCache, type CacheOptions } from '../../src/index.js'
@@ -100,6 +101,26 @@ describe.each([
     // both sit under the caller's span, as Prisma's own spans would
     expect([miss!.parentSpanContext?.spanId, hit!.parentSpanContext?.spanId]).toEqual([outer.spanContext().spanId, outer.spanContext().spanId])
     expect(hit!.attributes['ptc.outcome']).toBe(hitTier)
+    prisma.$cache.close()
+  })
+
+  it("@prisma/instrumentation: Prisma's operation span of a miss is the cache span's child; a hit has none", async () => {
+    const ann = await ctx.db.prisma.user.create({ data: { email: 'ann@example.com' } })
+    const prisma = client()
+    const instrumentation = new PrismaInstrumentation()
+    instrumentation.setTracerProvider(provider)
+    instrumentation.enable()
+    try {
+      expect(await prisma.user.findUnique({ where: { id: ann.id } })).toEqual(ann)
+      expect(await prisma.user.findUnique({ where: { id: ann.id } })).toEqual(ann)
+    } finally {
+      instrumentation.disable()
+    }
+    const spans = exporter.getFinishedSpans()
+    const [miss, hit] = spans.filter((span) => span.name === FIND_UNIQUE)
+    expect([miss!.attributes['ptc.outcome'], hit!.attributes['ptc.outcome']]).toEqual(['miss', hitTier])
+    const operations = spans.filter((span) => span.name === 'prisma:client:operation')
+    expect(operations.map((span) => span.parentSpanContext?.spanId)).toEqual([miss!.spanContext().spanId])
     prisma.$cache.close()
   })
 
