@@ -79,6 +79,24 @@ describe.each([
     prisma.$cache.close()
   })
 
+  it("an expired entry within swr: outcome swr with its tier and the entry's value (injected clock)", async () => {
+    const db = ctx.db.prisma
+    const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
+    let clock = 1_000_000
+    const prisma = client({ now: () => clock, defaults: { ttl: 1, swr: 60 } })
+    const where = { where: { id: ann.id } }
+    await prisma.user.findUnique(where)
+    await db.user.update({ ...where, data: { name: 'behind the cache' } }) // unseen by the cache: swr may serve the old row
+    clock += 2000
+    exporter.reset()
+    const stale = await prisma.user.findUnique(where).withCacheInfo()
+    expect(stale.data?.name).toBe('Ann')
+    expect(cacheSpans()[0]!.attributes).toEqual({ 'ptc.model': 'User', 'ptc.operation': 'findUnique', 'ptc.outcome': 'swr', 'ptc.tier': hitTier })
+    // the span and the call's own withCacheInfo() share one info: both say so
+    expect(stale.info).toMatchObject({ cacheStatus: 'swr', tier: hitTier, ageMs: 2000 })
+    prisma.$cache.close()
+  })
+
   it("a miss's query runs inside its span (a lower query extension sees it active); a hit runs none", async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
