@@ -4,6 +4,7 @@ import { CacheConfigError } from '../errors.js'
 import { Bus } from '../invalidation/bus.js'
 import { Generations } from '../invalidation/generations.js'
 import { Invalidator } from '../invalidation/invalidator.js'
+import { OpenTransactions } from '../invalidation/open-transactions.js'
 import { Outbox } from '../invalidation/outbox.js'
 import { RecentBumps } from '../invalidation/recent-bumps.js'
 import { Transactions } from '../invalidation/transactions.js'
@@ -35,7 +36,7 @@ import { health } from './health.js'
 export class TieredCache {
   readonly reads: ReadPath
   readonly invalidator: Invalidator
-  readonly transactions = new Transactions()
+  readonly transactions: Transactions
   readonly api: CacheApi
   private readonly generations: Generations
   /** Removes what the bus attached to the user's Redis client (set once the bus opens). */
@@ -50,6 +51,9 @@ export class TieredCache {
     for (const model of options.models.keys()) {
       if (schema.model(model) === undefined) throw new CacheConfigError(`models.${model}`, 'names no model of this schema')
     }
+    // SQLite's drivers run every query of the process on one connection (invalidation/open-transactions.ts)
+    const openTransactions = schema.provider === 'sqlite' ? new OpenTransactions() : undefined
+    this.transactions = new Transactions(openTransactions)
     const recentBumps = options.replicaLagMs ? new RecentBumps(options.replicaLagMs, options.now) : undefined
     this.generations = new Generations(recentBumps)
     const metrics = new Metrics({ ...options.metrics, now: options.now })
@@ -90,8 +94,8 @@ export class TieredCache {
       l2.waitFor(outbox)
     }
 
-    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (l1 !== undefined && bus !== undefined && !strict), recentBumps }
-    const requests = new ReadRequests(options, schema, this.generations, metrics)
+    const parts: ReadParts = { options, metrics, events, l1, l2, strict, localCountersAuthoritative: l2 === undefined || (l1 !== undefined && bus !== undefined && !strict), recentBumps, openTransactions }
+    const requests = new ReadRequests(options, schema, this.generations, metrics, openTransactions)
     const store = new EntryStore(parts, requests)
     const refresher = new Refresher(parts, requests, store)
     const fromL2 = new L2Answers(parts, store, refresher)

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CounterName } from '../keys/names.js'
+import type { OpenTransactions } from './open-transactions.js'
 
 /** What a running `$transaction` collects: the counters its writes bumped, bumped again on commit. */
 export interface TransactionScope {
@@ -16,6 +17,9 @@ export interface TransactionScope {
  */
 export class Transactions {
   private readonly storage = new AsyncLocalStorage<TransactionScope>()
+
+  /** On a one-connection database (SQLite): which transactions are open, for the store decision. */
+  constructor(readonly open: OpenTransactions | undefined) {}
 
   current(): TransactionScope | undefined {
     return this.storage.getStore()

@@ -18,6 +18,19 @@ export async function runTransaction(
   nested: boolean,
 ): Promise<unknown> {
   const [first, ...rest] = args
+  const open = transactions.open
+  if (open === undefined) return transact(transactions, invalidator, begin, first, rest, nested)
+  // on one connection, reads from outside see this transaction's writes while it runs (open-transactions.ts)
+  open.begin()
+  try {
+    return await transact(transactions, invalidator, begin, first, rest, nested)
+  } finally {
+    open.end()
+  }
+}
+
+/** The transaction itself, and the commit-time bump of an interactive one. */
+async function transact(transactions: Transactions, invalidator: Invalidator, begin: Begin, first: unknown, rest: unknown[], nested: boolean): Promise<unknown> {
   if (typeof first !== 'function') return begin(first, ...rest)
   // `tx.$transaction` is a savepoint of the outer transaction: its writes commit with the outer
   // one. A `prisma.$transaction` started inside a callback is a transaction of its own.

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from '../config/resolve.js'
+import type { OpenTransactions } from '../invalidation/open-transactions.js'
 import type { RecentBumps } from '../invalidation/recent-bumps.js'
 import type { Events } from '../metrics/events.js'
 import type { Metrics } from '../metrics/metrics.js'
@@ -25,6 +26,8 @@ export interface ReadParts {
   readonly localCountersAuthoritative: boolean
   /** With `replicaLagMs`: which counters were bumped lately, so that no lagging replica's answer is stored. */
   readonly recentBumps: RecentBumps | undefined
+  /** On a one-connection database (SQLite): open transactions, so that no answer they may have shaped is stored. */
+  readonly openTransactions: OpenTransactions | undefined
 }
 
 export function sameValues(a: readonly string[], b: readonly string[]): boolean {

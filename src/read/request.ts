@@ -3,6 +3,7 @@ import type { EntryPolicy } from '../config/policy.js'
 import type { ResolvedOptions } from '../config/resolve.js'
 import { readCounters } from '../invalidation/read-dependencies.js'
 import type { Generations } from '../invalidation/generations.js'
+import type { OpenTransactions } from '../invalidation/open-transactions.js'
 import { readKey } from '../keys/canonical.js'
 import { eqCounter, valueText, type Generation } from '../keys/names.js'
 import type { Metrics } from '../metrics/metrics.js'
@@ -41,6 +42,8 @@ export interface ReadRequest {
   readonly seen: readonly number[]
   /** When they were snapshot (`options.now()`): a replica's answer is judged by it (invalidation/recent-bumps.ts). */
   readonly startedAt: number
+  /** On a one-connection database, which transactions had begun or ended by then (invalidation/open-transactions.ts). */
+  readonly transactionsMark: number
   readonly stats: OperationStats
   /** Metrics' argument shape it counts toward (time saved, slow queries). */
   readonly queryShape: ShapeStats | undefined
@@ -57,6 +60,7 @@ export class ReadRequests {
     private readonly schema: SchemaFacts,
     private readonly generations: Generations,
     private readonly metrics: Metrics,
+    private readonly openTransactions: OpenTransactions | undefined,
   ) {}
 
   /**
@@ -90,7 +94,8 @@ export class ReadRequests {
   build(start: ReadStart, background = false): ReadRequest {
     const deps = readCounters(this.schema, this.generations, start.model, start.args, start.policy.tags, this.options.invalidation)
     const queryShape = this.metrics.shape(start.stats, start.args)
-    return { ...start, deps, seen: deps.map((gen) => gen.value), startedAt: this.options.now(), queryShape, background }
+    const transactionsMark = this.openTransactions?.mark() ?? 0
+    return { ...start, deps, seen: deps.map((gen) => gen.value), startedAt: this.options.now(), transactionsMark, queryShape, background }
   }
 }
 

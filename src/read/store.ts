@@ -41,6 +41,8 @@ export class EntryStore {
     const { options, l2 } = this.parts
     // maybe a lagging replica's answer from before a recent write: returned, not kept (invalidation/recent-bumps.ts)
     if (this.parts.recentBumps?.unsettled(read.deps, read.startedAt)) return
+    // on SQLite's one connection it may hold an open transaction's uncommitted rows: returned, not kept
+    if (this.parts.openTransactions?.overlapped(read.transactionsMark)) return
     const resultShape = describe(value)
     // what Redis cannot carry (a function a result extension computed) stays in L1 alone
     const bytes = carriable(value) ? encodeResult(value, resultShape) : undefined

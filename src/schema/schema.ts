@@ -24,6 +24,8 @@ export class SchemaFacts {
   readonly hash: string
   /** The reads that query hooks of the extensions below the cache name (a fact of the client, not the schema). */
   readonly lowerHooks: LowerHooks
+  /** The datasource provider (`postgresql`, `mysql`, `sqlite`, …), `unknown` without the schema text. */
+  readonly provider: string
 
   constructor(client: unknown) {
     const dataModel = readDataModel(client)
@@ -37,6 +39,7 @@ export class SchemaFacts {
       this.models.set(name, { name, scalars, relations, relationFacts: new Map(), uniques: [], tracked: new Map(), comparable: new Map(), updatedAt: [] })
     }
     const text = readSchemaText(client)
+    this.provider = text === undefined ? 'unknown' : providerOf(text)
     if (text !== undefined) parseUniques(text, this.models)
     this.foreignKeys = text === undefined ? null : parseForeignKeys(text, this.models, dataModel)
     const lines = text === undefined ? undefined : fieldLines(text)
@@ -52,7 +55,7 @@ export class SchemaFacts {
         )
       }
       if (text === undefined) continue
-      const { tracked, comparable, updatedAt } = trackedFields(facts, model.fields, declared!, this.foreignKeys!, providerOf(text))
+      const { tracked, comparable, updatedAt } = trackedFields(facts, model.fields, declared!, this.foreignKeys!, this.provider)
       facts.tracked = tracked
       facts.comparable = comparable
       facts.updatedAt = updatedAt
