@@ -63,6 +63,20 @@ export function planUnique(schema: SchemaFacts, model: string, args: unknown): B
   }
 }
 
+/**
+ * Whether `args` select one row by a unique key whose equality the schema cannot prove (a MySQL
+ * string, `@db.Citext`, a Decimal…): such reads are not batched here, and Prisma's own findUnique
+ * batching, which routes rows back by exact value, must not batch them either (batching/turns.ts).
+ */
+export function unprovableUnique(schema: SchemaFacts, model: string, args: unknown): boolean {
+  const facts = schema.model(model)
+  if (facts === undefined || !onlyKeys(args, UNIQUE_ARGS)) return false
+  const { where } = args as { where?: Record<string, unknown> }
+  const selectorName = where && singleKey(where)
+  const unique = selectorName ? facts.uniques.find((u) => u.name === selectorName) : undefined
+  return unique !== undefined && keyFields(facts, unique.fields) === undefined
+}
+
 export function planMany(schema: SchemaFacts, model: string, args: unknown): BatchPlan | undefined {
   const facts = schema.model(model)
   if (facts === undefined || !onlyKeys(args, MANY_ARGS)) return undefined

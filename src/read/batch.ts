@@ -1,5 +1,6 @@
-import { planMany, planUnique, type BatchPlan } from '../batching/plan.js'
+import { planMany, planUnique, unprovableUnique, type BatchPlan } from '../batching/plan.js'
 import { BatchScheduler } from '../batching/scheduler.js'
+import { Turns } from '../batching/turns.js'
 import { clone } from '../codec/clone.js'
 import type { SchemaFacts } from '../schema/schema.js'
 import type { L2Lookup } from '../tiers/l2.js'
@@ -27,6 +28,7 @@ type Row = Record<string, unknown>
  */
 export class BatchPath {
   private readonly batches = new BatchScheduler<Batched>((_, items) => void this.dispatch(items))
+  private readonly turns = new Turns()
 
   constructor(
     private readonly parts: ReadParts,
@@ -49,6 +51,17 @@ export class BatchPath {
     if (read.keyOperation === 'findUnique') return hooks.names(read.model, 'findUnique') ? undefined : planUnique(this.schema, read.model, read.args)
     if (read.keyOperation === 'findMany') return planMany(this.schema, read.model, read.args)
     return undefined
+  }
+
+  /**
+   * A read that is not batched, as it will query: one keyed by a unique key whose equality is not
+   * proven sends its query in an event-loop turn of its own, out of Prisma's own batching
+   * (batching/turns.ts). Only such misses pay for it: one object and a turn.
+   */
+  unbatched(read: ReadRequest): ReadRequest {
+    if (!read.keyOperation.startsWith('findUnique') || !unprovableUnique(this.schema, read.model, read.args)) return read
+    const { run } = read
+    return { ...read, run: { info: run.info, query: (operation, args) => this.turns.next().then(() => run.query(operation, args)) } }
   }
 
   enqueue(read: ReadRequest, plan: BatchPlan): Promise<unknown> {

@@ -91,7 +91,7 @@ export class ReadPath {
     if (entry !== undefined && this.parts.l2 === undefined && !isCurrent(entry)) metrics.entryInvalidated(entry.queryShape, entry.storedAt ?? 0)
     const read = this.requests.build({ model, operation, keyOperation, key, args, policy, run, stats: metrics.for(model, operation) })
     const plan = this.batches.plan(read)
-    return plan === undefined ? this.misses.miss(read) : this.batches.enqueue(read, plan)
+    return plan === undefined ? this.misses.miss(this.batches.unbatched(read)) : this.batches.enqueue(read, plan)
   }
 
   /** Counts a read that skips the cache; also called for reads that never reach `read()` (transactions). */

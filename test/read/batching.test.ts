@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Prisma } from '../../generated/prisma/client.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { provider } from '../support/provider.js'
 import { useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
@@ -137,7 +138,8 @@ describe('batching', () => {
       { tenant: 'a', code: 'nope' },
     ]
     const rows = await Promise.all(keys.map((k) => prisma.sample.findUnique({ where: { tenant_code: k }, select: { id: true, code: true } })))
-    expect(ctx.db.queries()).toBe(1)
+    // MySQL compares strings case-insensitively: such keys are not batched, nor left to Prisma's own batching
+    expect(ctx.db.queries()).toBe(provider === 'mysql' ? keys.length : 1)
     expect(rows).toEqual(await Promise.all(keys.map((k) => ctx.db.prisma.sample.findUnique({ where: { tenant_code: k }, select: { id: true, code: true } }))))
     expect(rows[2]).toBeNull()
   })
