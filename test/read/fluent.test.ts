@@ -112,6 +112,36 @@ describe.each(tiers)('fluent API, $name', (tier) => {
     await same((c) => c.profile.findFirstOrThrow().user().posts({ select: { id: true }, orderBy: { id: 'asc' } }))
   })
 
+  it('self-relations: a category’s parent, its children, chained up the tree, invalidated both ways', async () => {
+    const db = ctx.db.prisma
+    const root = await db.category.create({ data: { name: 'root' } })
+    const mid = await db.category.create({ data: { name: 'mid', parentId: root.id } })
+    const leaf = await db.category.create({ data: { name: 'leaf', parentId: mid.id } })
+    const other = await db.category.create({ data: { name: 'other' } })
+    await same((c) => c.category.findUnique({ where: { id: leaf.id } }).parent())
+    await same((c) => c.category.findUnique({ where: { id: leaf.id } }).parent().parent())
+    await same((c) => c.category.findUnique({ where: { id: root.id } }).parent())
+    await same((c) => c.category.findUniqueOrThrow({ where: { id: mid.id } }).parent().children({ orderBy: { id: 'asc' } }))
+    const children = (c: Cached) => c.category.findUnique({ where: { id: root.id } }).children({ orderBy: { id: 'asc' } })
+    await same(children)
+
+    // a category created under another parent, and an edit of that one, leave root’s children cached
+    await prisma.category.create({ data: { name: 'under other', parentId: other.id } })
+    await prisma.category.update({ where: { id: other.id }, data: { name: 'other, edited' } })
+    const expected = text(await children(plain()))
+    ctx.db.resetQueries()
+    expect(text(await children(prisma))).toBe(expected)
+    expect(ctx.db.queries()).toBe(0)
+
+    // one created under root, and leaf moved up to root, reach it
+    await prisma.category.create({ data: { name: 'new under root', parentId: root.id } })
+    expect(text(await children(prisma))).toBe(text(await children(plain())))
+    await prisma.category.update({ where: { id: leaf.id }, data: { parentId: root.id } })
+    const moved = await children(prisma)
+    expect(moved!.map((c) => c.name)).toContain('leaf')
+    expect(text(moved)).toBe(text(await children(plain())))
+  })
+
   it('null where Prisma answers null: a missing parent, a missing related row, a null link in a chain', async () => {
     const nobody = { where: { id: 999_999 } }
     await same((c) => c.user.findUnique(nobody).posts())

@@ -81,7 +81,7 @@ export async function createOtherDatabase(server: string, template: string, name
 }
 
 /** Every table of the schema, children first. */
-const TABLES = ['_PostToTag', 'Comment', 'Post', 'Profile', 'Tag', 'User', 'Sample']
+const TABLES = ['_PostToTag', 'Comment', 'Post', 'Profile', 'Tag', 'User', 'Sample', 'Category']
 
 /** SQL that empties every table and restarts its ids, on this provider. */
 export function resetStatements(): string[] {
