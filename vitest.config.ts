@@ -27,9 +27,6 @@ const sqliteFails = [
   // its transaction tests expect a read outside an open interactive transaction not to see its
   // writes; adapter-better-sqlite3 runs both on one connection, so it does (uncached as well)
   'test/invalidation/invalidation.test.ts',
-  // FAILS on SQLite today: quiet reads after concurrent transactions answer cached rows that differ
-  // from the database (e.g. seed 5 L1, a cached _count); a defect to fix
-  'test/invalidation/interleaving.test.ts',
 ]
 
 /** 8 interleaving seeds per tier, not 30: the seeds are about the cache's races, which PostgreSQL runs in full; these check each database's part. */
