@@ -22,13 +22,6 @@ const otherDatabaseSuite = [
   // batching does the same on the plain client); add it here with the batching-equality fix.
 ]
 
-/** Left out of the sqlite project, each for a reason. */
-const sqliteFails = [
-  // its transaction tests expect a read outside an open interactive transaction not to see its
-  // writes; adapter-better-sqlite3 runs both on one connection, so it does (uncached as well)
-  'test/invalidation/invalidation.test.ts',
-]
-
 /** 8 interleaving seeds per tier, not 30: the seeds are about the cache's races, which PostgreSQL runs in full; these check each database's part. */
 const fewerSeeds = { INTERLEAVING_SEEDS: '8' }
 
@@ -66,7 +59,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           // one-connection.test.ts: reads outside an open transaction, which only SQLite's one connection lets see its writes
-          include: [...otherDatabaseSuite.filter((file) => !sqliteFails.includes(file)), 'test/invalidation/one-connection.test.ts'],
+          include: [...otherDatabaseSuite, 'test/invalidation/one-connection.test.ts'],
           env: { PTC_DB: 'sqlite', ...fewerSeeds },
           globalSetup: ['test/support/global-setup.ts'],
         },

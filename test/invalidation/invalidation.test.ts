@@ -7,10 +7,17 @@ import { AsyncResource } from 'node:async_hooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { rawSql } from '../support/provider.js'
+import { provider, rawSql } from '../support/provider.js'
 import { dropNamespace, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
+
+/**
+ * SQLite through adapter-better-sqlite3 is one connection: a read from outside an open
+ * interactive transaction runs inside it and sees its uncommitted writes (the plain client too),
+ * and a second transaction waits for the first to end.
+ */
+const oneConnection = provider === 'sqlite'
 const redisCtx = useRedis()
 
 // useRedis() drops `${redisCtx.namespace}:*` after the file; a namespace cannot contain ':', so the
@@ -570,8 +577,10 @@ describe.each(tiers)('$name', (tier) => {
           await commit.promise
         })
         await written.promise
-        // this code runs outside the transaction: it sees, and may cache, the committed rows
-        expect(await reads['post.count'](prisma)).toBe(3)
+        // this code runs outside the transaction: it sees, and may cache, the committed rows (on
+        // SQLite's one connection the uncommitted one, as the plain client does, and keeps nothing)
+        expect(await reads['post.count'](prisma)).toBe(oneConnection ? 4 : 3)
+        expect(await reads['post.count'](database())).toBe(oneConnection ? 4 : 3)
         await expectCurrent(prisma, reads)
         commit.fire()
         await transaction
@@ -588,8 +597,10 @@ describe.each(tiers)('$name', (tier) => {
           await tx.post.create({ data: { title: 'Never committed', authorId: s.ann } })
           expect(await tx.post.count()).toBe(4)
           expect((await tx.user.findUnique({ where: { id: s.ann }, include: { posts: true } }))!.posts).toHaveLength(3)
-          // the outer client is not the transaction: it still sees the committed count
-          expect(await prisma.post.count()).toBe(3)
+          // the outer client is not the transaction: it still sees the committed count (on SQLite's
+          // one connection, the transaction's own write, as the plain client does)
+          expect(await prisma.post.count()).toBe(oneConnection ? 4 : 3)
+          expect(await database().post.count()).toBe(oneConnection ? 4 : 3)
           throw rolledBack
         }),
       ).rejects.toBe(rolledBack)
@@ -632,7 +643,9 @@ describe.each(tiers)('$name', (tier) => {
         })
         await written.promise
         // the inner transaction is done but the outer one is not: outside, nothing changed yet
-        expect(await reads['tag.count'](prisma)).toBe(3)
+        // (on SQLite's one connection the outside sees it, as the plain client does)
+        expect(await reads['tag.count'](prisma)).toBe(oneConnection ? 4 : 3)
+        expect(await reads['tag.count'](database())).toBe(oneConnection ? 4 : 3)
         await expectCurrent(prisma, reads)
         commit.fire()
         await transaction
@@ -658,7 +671,24 @@ describe.each(tiers)('$name', (tier) => {
       expect(after.titles.map((p) => p.title)).toEqual(['Hello', 'Draft', 'Notes', 'Outer'])
     })
 
-    it('an independent prisma.$transaction run inside another transaction callback is seen as soon as it commits', async () => {
+    if (oneConnection) it('an independent prisma.$transaction run inside another transaction callback cannot start on SQLite, cached or not', async () => {
+      // adapter-better-sqlite3 runs one transaction at a time: the inner one waits for the outer
+      // one, which waits for it, until maxWait (no race: it can never start)
+      const reads = { 'post.count': (c: Cached) => c.post.count() }
+      await fill(prisma, reads)
+      const nested = (client: Cached) =>
+        client.$transaction(async () =>
+          client.$transaction((other) => other.post.create({ data: { title: 'Independent' } }), { maxWait: 100 }).then(
+            () => 'started',
+            (error: { code?: string }) => error.code,
+          ),
+        )
+      expect(await nested(database())).toBe('P2028')
+      expect(await nested(prisma)).toBe('P2028')
+      await expectCurrent(prisma, reads)
+    })
+
+    else it('an independent prisma.$transaction run inside another transaction callback is seen as soon as it commits', async () => {
       const reads = { 'post.count': (c: Cached) => c.post.count() }
       await fill(prisma, reads)
       const written = signal()
@@ -761,11 +791,14 @@ describe.each(tiers)('$name', (tier) => {
       }
       const untouched = { 'comment.count': (c: Cached) => c.comment.count() }
       await fill(prisma, untouched)
-      await expectNeverStale(
-        prisma,
-        reads,
-        () => prisma.$executeRaw`${rawSql.writeUsersAndTags}`,
-      )
+      // SQLite has no statement that writes two tables: there two statements, each invalidating every model
+      const write = oneConnection
+        ? async () => {
+            await prisma.$executeRaw`UPDATE "User" SET "name" = upper("name")`
+            await prisma.$executeRaw`UPDATE "Tag" SET "name" = "name" || '!'`
+          }
+        : () => prisma.$executeRaw`${rawSql.writeUsersAndTags}`
+      await expectNeverStale(prisma, reads, write)
       // a model the statement did not write is invalidated as well: the cache cannot know
       expect(await misses(prisma, untouched)).toBe(1)
     })
