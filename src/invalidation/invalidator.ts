@@ -137,6 +137,8 @@ export class Invalidator {
       scope?.touched.add(name)
     }
     if (cause !== undefined) {
+      // a write's second bump: on one connection it may have run inside an open transaction
+      if (scope === undefined) transactions.open?.wrote(names)
       metrics.invalidated(names, cause)
       events.invalidate(cause, names)
     }

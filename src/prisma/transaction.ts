@@ -25,7 +25,8 @@ export async function runTransaction(
   try {
     return await transact(transactions, invalidator, begin, first, rest, nested)
   } finally {
-    open.end()
+    const joined = open.end()
+    if (joined.size > 0) await invalidator.commit(joined)
   }
 }
 

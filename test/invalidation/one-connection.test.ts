@@ -5,7 +5,7 @@
 import { AsyncResource } from 'node:async_hooks'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
-import { cachedClient, resetTables, useDatabase } from '../support/db.js'
+import { cachedClient, countingClient, resetTables, useDatabase } from '../support/db.js'
 import { dropNamespace, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
@@ -71,5 +71,38 @@ describe.each(tiers)('reads from outside an open transaction, $name', (tier) => 
     expect(titles(await prisma.post.findMany(posts))).toEqual(['committed'])
     await prisma.$cache.close()
     if (options.namespace !== undefined) await dropNamespace(redisCtx.redis, options.namespace)
+  })
+})
+
+describe('a write from outside an open transaction, seen by another process (L2 only)', () => {
+  beforeEach(async () => {
+    await resetTables(ctx.db.prisma)
+  })
+
+  it('is in its answers once the transaction commits', async () => {
+    const options: CacheOptions = { redis: redisCtx.redis, l1: false, namespace: `${redisCtx.namespace}-${namespaceCount++}` }
+    const prisma = cachedClient(ctx.db.prisma, options)
+    // another process: its own client, so its own connection (on SQLite, it sees committed rows only)
+    const other = countingClient(ctx.url)
+    ctx.clients.push(other)
+    const elsewhere = cachedClient(other.prisma, options)
+    const posts = { orderBy: { id: 'asc' as const }, select: { title: true } }
+    const titles = (rows: Array<{ title: string }>) => rows.map((p) => p.title)
+    const compare = async () => expect(titles(await elsewhere.post.findMany(posts))).toEqual(titles(await other.prisma.post.findMany(posts)))
+    expect(titles(await elsewhere.post.findMany(posts))).toEqual([])
+    const outside = new AsyncResource('outside-the-transaction')
+    await prisma.$transaction(async (tx) => {
+      await tx.tag.create({ data: { name: 'unrelated' } })
+      // on SQLite's one connection this create runs inside the open transaction, and commits with it
+      // (`.then` inside the scope: Prisma's promise runs where it is first awaited)
+      await outside.runInAsyncScope(() => prisma.post.create({ data: { title: 'joined' } }).then((post) => post))
+      // the other process reads (and may keep) the committed rows after the create's bumps
+      await compare()
+    })
+    await compare()
+    expect(titles(await other.prisma.post.findMany(posts))).toEqual(['joined'])
+    await prisma.$cache.close()
+    await elsewhere.$cache.close()
+    await dropNamespace(redisCtx.redis, options.namespace!)
   })
 })
