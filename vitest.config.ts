@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 /** The core correctness suite, run again against a real 3-master Redis Cluster. */
 const clusterSuite = [
@@ -8,7 +8,11 @@ const clusterSuite = [
   'test/invalidation/interleaving.test.ts',
   'test/invalidation/write-rules.test.ts',
   'test/read/partition.test.ts',
+  'test/tiers/ioredis5.test.ts',
 ]
+
+/** A PostgreSQL primary and a streaming replica of the test's own (initdb, pg_basebackup), behind @prisma/extension-read-replicas. */
+const replicaSuite = ['test/read/read-replicas.test.ts']
 
 /** The core correctness suite, run again against MariaDB (adapter-mariadb) and SQLite (adapter-better-sqlite3). */
 const otherDatabaseSuite = [
@@ -17,9 +21,7 @@ const otherDatabaseSuite = [
   'test/invalidation/invalidation.test.ts',
   'test/invalidation/fine-grained.test.ts',
   'test/invalidation/interleaving.test.ts',
-  // test/read/collation.test.ts (reads of one tick by 'ann@…' and 'ANN@…') fails on MariaDB
-  // today: batched findUnique answers null for the other spelling (Prisma's own findUnique
-  // batching does the same on the plain client); add it here with the batching-equality fix.
+  'test/read/collation.test.ts',
 ]
 
 /** 8 interleaving seeds per tier, not 30: the seeds are about the cache's races, which PostgreSQL runs in full; these check each database's part. */
@@ -37,10 +39,12 @@ export default defineConfig({
         test: {
           name: 'standalone',
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...replicaSuite],
           globalSetup: ['test/support/global-setup.ts'],
           typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'tsconfig.check.json' },
         },
       },
+      { extends: true, test: { name: 'replica', include: replicaSuite, globalSetup: ['test/support/global-setup.ts'] } },
       {
         extends: true,
         test: {
