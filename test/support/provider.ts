@@ -111,7 +111,7 @@ export const rawSql = {
   returningId: Prisma.raw(provider === 'mysql' ? '' : ' RETURNING "id"'),
   /**
    * One statement writing two models: upper-cases User names and appends '!' to Tag names.
-   * SQLite has no statement that writes two tables (invalidation.test.ts does not run there).
+   * SQLite has no statement that writes two tables: invalidation.test.ts writes them in two there.
    */
   writeUsersAndTags: Prisma.raw(
     {
