@@ -7,6 +7,7 @@
 // L1 only.
 import { readdirSync, readFileSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
+import { citext } from '@electric-sql/pglite/contrib/citext'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
@@ -24,7 +25,8 @@ async function openDatabase(): Promise<{ prisma: PrismaClient; where: string; cl
     await migrate(url)
     return { prisma: new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }), where: 'PostgreSQL at DATABASE_URL (database ptc_demo)', close: async () => {} }
   }
-  const pglite = new PGlite()
+  // citext: the test schema's Device model has a case-insensitive column (prisma/migrations)
+  const pglite = new PGlite({ extensions: { citext } })
   const dir = new URL('../prisma/migrations/', import.meta.url)
   for (const name of readdirSync(dir).filter((n) => !n.includes('.')).sort()) {
     await pglite.exec(readFileSync(new URL(`${name}/migration.sql`, dir), 'utf8'))
