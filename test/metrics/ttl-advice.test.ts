@@ -33,6 +33,7 @@ describe.each(Object.entries(modes))('TTL advice (%s)', (_, options) => {
     const summaries: unknown[] = []
     const logger: CacheLogger = { info: (obj, msg) => void (msg === 'prisma-tiered-cache: summary' && summaries.push(obj)), warn: () => {}, error: () => {} }
     const prisma = cachedClient(ctx.db.prisma, { ...options(), logger, now: () => now, defaults: { ttl: 3600 } })
+    await prisma.$cache.ready() // its coming up clears L1
     const readUser = async () => {
       now += READ_STEP_MS
       const user = await prisma.user.findUnique({ where: { id: 1 } })
@@ -78,6 +79,7 @@ describe.each(Object.entries(modes))('TTL advice (%s)', (_, options) => {
   it('a shape never invalidated: cache, no ttl suggested', async () => {
     let now = 1_700_000_000_000
     const prisma = cachedClient(ctx.db.prisma, { ...options(), now: () => now })
+    await prisma.$cache.ready() // its coming up clears L1
     for (let read = 0; read < 5; read++) await prisma.user.findUnique({ where: { id: 1 } })
     now += 1
     expect(shapeOf(prisma.$cache.metrics(), 'User', 'findUnique')?.ttlAdvice).toEqual({

@@ -25,13 +25,17 @@ const tiers: Array<[string, () => CacheOptions, 'l1' | 'l2']> = [
 ]
 
 describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
-  const client = (options: CacheOptions = {}) =>
-    cachedClient(ctx.db.prisma, { now: () => now, defaults: { ttl: 10, swr: 60 }, ...tier(), ...options })
+  // waits for the bus: its coming up clears L1, which would turn an expected L1 hit into a miss under load
+  const client = async (options: CacheOptions = {}) => {
+    const prisma = cachedClient(ctx.db.prisma, { now: () => now, defaults: { ttl: 10, swr: 60 }, ...tier(), ...options })
+    await prisma.$cache.ready()
+    return prisma
+  }
 
   it('says miss, then a hit of its tier with the age of the entry; after a write, miss again; the data is what the plain client reads', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client()
+    const prisma = await client()
     const where = { where: { id: ann.id } }
 
     ctx.db.resetQueries()
@@ -61,7 +65,7 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
   it('says swr for an expired entry served stale, with its age, and the refreshed value after', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client()
+    const prisma = await client()
     const where = { where: { id: ann.id } }
     await prisma.user.findUnique(where)
     await db.user.update({ ...where, data: { name: 'behind the cache' } })
@@ -84,7 +88,7 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
   it('says bypass and why: in a transaction, cacheStrategy false, a model whose policy is off, optIn without cacheStrategy', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client({ models: { Post: false } })
+    const prisma = await client({ models: { Post: false } })
     const where = { where: { id: ann.id } }
     await prisma.user.findUnique(where) // an entry exists: a bypass must not answer from it
 
@@ -102,7 +106,7 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
     const off = await prisma.post.count().withCacheInfo()
     expect(off).toMatchObject({ data: 0, info: { cacheStatus: 'bypass', reason: 'policy' } })
 
-    const optIn = client({ optIn: true })
+    const optIn = await client({ optIn: true })
     expect((await optIn.user.findMany().withCacheInfo()).info).toMatchObject({ cacheStatus: 'bypass', reason: 'policy' })
     const asked = await optIn.user.findMany({ cacheStrategy: { ttl: 60 } }).withCacheInfo()
     expect(asked.info.cacheStatus).toBe('miss')
@@ -118,7 +122,7 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
       await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } }),
       await db.user.create({ data: { email: 'bob@example.com', name: 'Bob' } }),
     ]
-    const prisma = client()
+    const prisma = await client()
     const both = () => Promise.all([ann, bob].map((u) => prisma.user.findUnique({ where: { id: u.id } }).withCacheInfo()))
     const first = await both()
     expect(first.map((r) => r.info.cacheStatus)).toEqual(['miss', 'miss'])
@@ -132,7 +136,7 @@ describe.each(tiers)('withCacheInfo, %s', (_name, tier, hitTier) => {
   it('works on every cached read method, and a call that does not ask gets the plain value', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client()
+    const prisma = await client()
     const reads = [
       () => prisma.user.findUniqueOrThrow({ where: { id: ann.id } }),
       () => prisma.user.findFirst({ where: { name: 'Ann' } }),

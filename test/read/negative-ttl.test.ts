@@ -26,12 +26,17 @@ const tiers: Array<[string, () => CacheOptions, 'l1' | 'l2']> = [
 ]
 
 describe.each(tiers)('negativeTtl, %s', (_name, tier, hitTier) => {
-  const client = (options: CacheOptions) => cachedClient(ctx.db.prisma, { now: () => now, logger, ...tier(), ...options })
+  // waits for the bus: its coming up clears L1, which would turn an expected L1 hit into a miss under load
+  const client = async (options: CacheOptions) => {
+    const prisma = cachedClient(ctx.db.prisma, { now: () => now, logger, ...tier(), ...options })
+    await prisma.$cache.ready()
+    return prisma
+  }
 
   it('a null, an empty list and a zero count expire at negativeTtl while a found row keeps its ttl', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client({ defaults: { ttl: 60, negativeTtl: 2 } })
+    const prisma = await client({ defaults: { ttl: 60, negativeTtl: 2 } })
     const reads = {
       found: () => prisma.user.findUnique({ where: { id: ann.id } }),
       absent: () => prisma.user.findUnique({ where: { email: 'bob@example.com' } }),
@@ -84,7 +89,7 @@ describe.each(tiers)('negativeTtl, %s', (_name, tier, hitTier) => {
   it('per model, per call, and 0: a model overrides defaults, cacheStrategy overrides the model, 0 keeps negative answers out', async () => {
     const db = ctx.db.prisma
     const ann = await db.user.create({ data: { email: 'ann@example.com', name: 'Ann' } })
-    const prisma = client({ defaults: { ttl: 60, negativeTtl: 30 }, models: { User: { negativeTtl: 5 }, Post: { ttl: 10 } } })
+    const prisma = await client({ defaults: { ttl: 60, negativeTtl: 30 }, models: { User: { negativeTtl: 5 }, Post: { ttl: 10 } } })
     const status = async (read: { withCacheInfo(): Promise<{ info: { cacheStatus: string } }> }) => (await read.withCacheInfo()).info.cacheStatus
     const nobody = { where: { email: 'nobody@example.com' } }
 
@@ -104,7 +109,7 @@ describe.each(tiers)('negativeTtl, %s', (_name, tier, hitTier) => {
     now += 5_000 // Post's own ttl (10 s) is shorter than the defaults' negativeTtl: still 30 s for its negative
     expect(await status(prisma.post.findMany({ where: { title: 'none' } }))).toBe(hitTier)
 
-    const off = client({ defaults: { ttl: 60, negativeTtl: 0 } })
+    const off = await client({ defaults: { ttl: 60, negativeTtl: 0 } })
     ctx.db.resetQueries()
     for (let i = 0; i < 3; i++) expect(await status(off.user.findUnique(nobody))).toBe('miss')
     for (let i = 0; i < 3; i++) await off.user.findUnique({ where: { id: ann.id } })
@@ -114,7 +119,7 @@ describe.each(tiers)('negativeTtl, %s', (_name, tier, hitTier) => {
   })
 
   it('a malformed negativeTtl per call runs the read uncached and says why', async () => {
-    const prisma = client({})
+    const prisma = await client({})
     const { data, info } = await prisma.user.findMany({ cacheStrategy: { negativeTtl: '5' as unknown as number } }).withCacheInfo()
     expect(data).toEqual([])
     expect(info).toMatchObject({ cacheStatus: 'bypass', reason: 'badCacheStrategy' })
