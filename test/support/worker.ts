@@ -331,3 +331,28 @@ export class WorkerProcess {
   }
 }
 
+
+/**
+ * After a fault: reads with `read` on each worker until that process serves from its cache again
+ * (two more hits; bounded by count, not time) and answers how many answers differed from
+ * `expected`. Throws when a worker does not serve from its cache again within 400 reads.
+ */
+export async function staleUntilServing(workers: WorkerProcess[], read: (worker: WorkerProcess) => Promise<unknown>, expected: unknown): Promise<number> {
+  const want = JSON.stringify(expected)
+  let stale = 0
+  for (const worker of workers) {
+    const hits = async () => {
+      const m = await worker.metrics()
+      return m.hitsL1 + m.hitsL2
+    }
+    const before = await hits()
+    let serving = false
+    for (let reads = 0; reads < 400 && !serving; reads++) {
+      if (JSON.stringify(await read(worker)) !== want) stale++
+      serving = (await hits()) > before + 1
+      if (!serving) await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    if (!serving) throw new Error('the cache does not serve again after the fault')
+  }
+  return stale
+}

@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { keySlot } from '../../src/tiers/cluster-identity.js'
 import { resetTables, useDatabase } from '../support/db.js'
 import { OwnCluster } from '../support/own-cluster.js'
-import { WorkerProcess, type WorkerInit } from '../support/worker.js'
+import { staleUntilServing, WorkerProcess, type WorkerInit } from '../support/worker.js'
 
 /*
  * A Redis Cluster master replaced by its replica before the last writes replicated (issue 14):
@@ -70,23 +69,6 @@ describe('Redis Cluster failover', () => {
 
     await cluster.failover(how)
     if (restart) await start()
-    let stale = 0
-    for (const worker of [writer, reader]) {
-      const hits = async () => {
-        const m = await worker.metrics()
-        return m.hitsL1 + m.hitsL2
-      }
-      const before = await hits()
-      let reads = 0
-      // reads until this process serves from its cache again, bounded by count
-      for (; reads < 400; reads++) {
-        const got = await readAll(worker)
-        if (JSON.stringify(got) !== JSON.stringify(expected)) stale++
-        if ((await hits()) > before + 1) break
-        await sleep(10)
-      }
-      expect(reads, 'the cache serves again after the failover').toBeLessThan(400)
-    }
-    expect(stale).toBe(0)
+    expect(await staleUntilServing([writer, reader], readAll, expected)).toBe(0)
   })
 })
