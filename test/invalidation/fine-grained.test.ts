@@ -5,22 +5,16 @@
 //   cached, counted in database queries;
 // - deterministic races of a read's snapshot, query and store against a write's statement and
 //   its bumps, with equality keys, each ordering forced by gates in a lower extension.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { PrismaClient } from '../../generated/prisma/client.js'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { dropNamespace, useRedis } from '../support/redis.js'
+import { freshNamespaces, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
 
-let namespaceCount = 0
-const namespacesInUse: string[] = []
-function freshNamespace(): string {
-  const namespace = `${redisCtx.namespace}-${namespaceCount++}`
-  namespacesInUse.push(namespace)
-  return namespace
-}
+const freshNamespace = freshNamespaces(redisCtx)
 
 const tiers = [
   { name: 'L1', options: (): CacheOptions => ({}) },
@@ -121,10 +115,6 @@ const matrixWrites: Array<{ name: string; write: (p: Cached, s: Seed) => Promise
   { name: 'delete of a linked tag', write: (p, s) => p.tag.delete({ where: { id: s.ts } }) },
   { name: 'raw', write: (p, s) => p.$executeRaw`UPDATE "Post" SET "title" = 'Raw' WHERE "id" = ${s.hello}` },
 ]
-
-afterEach(async () => {
-  for (const namespace of namespacesInUse.splice(0)) await dropNamespace(redisCtx.redis, namespace)
-})
 
 describe.each(tiers)('row-level invalidation, $name', (tier) => {
   let prisma: Cached

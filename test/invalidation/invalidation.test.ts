@@ -4,11 +4,11 @@
 // read is a hit, write through the cached client, then prove the read returns the database's new
 // answer (read from the plain client), and that the answer did change.
 import { AsyncResource } from 'node:async_hooks'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
 import { provider, rawSql } from '../support/provider.js'
-import { dropNamespace, useRedis } from '../support/redis.js'
+import { freshNamespaces, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
 
@@ -20,15 +20,7 @@ const ctx = useDatabase()
 const oneConnection = provider === 'sqlite'
 const redisCtx = useRedis()
 
-// useRedis() drops `${redisCtx.namespace}:*` after the file; a namespace cannot contain ':', so the
-// per-test namespaces below (`${redisCtx.namespace}-N`) are dropped one by one after each test.
-let namespaceCount = 0
-const namespacesInUse: string[] = []
-function freshNamespace(): string {
-  const namespace = `${redisCtx.namespace}-${namespaceCount++}`
-  namespacesInUse.push(namespace)
-  return namespace
-}
+const freshNamespace = freshNamespaces(redisCtx)
 
 const tiers = [
   { name: 'L1', options: (): CacheOptions => ({}) },
@@ -376,10 +368,6 @@ const nestedWrites: NestedWrite[] = [
     }),
   },
 ]
-
-afterEach(async () => {
-  for (const namespace of namespacesInUse.splice(0)) await dropNamespace(redisCtx.redis, namespace)
-})
 
 describe.each(tiers)('$name', (tier) => {
   let prisma: Cached

@@ -4,18 +4,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { dropNamespace, useRedis } from '../support/redis.js'
+import { freshNamespaces, useRedis } from '../support/redis.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
 
-let namespaceCount = 0
-const namespacesInUse: string[] = []
-function freshNamespace(): string {
-  const namespace = `${redisCtx.namespace}-${namespaceCount++}`
-  namespacesInUse.push(namespace)
-  return namespace
-}
+const freshNamespace = freshNamespaces(redisCtx)
 
 const tiers = [
   { name: 'L2 only', options: (): CacheOptions => ({ redis: redisCtx.redis, l1: false as const, namespace: freshNamespace() }) },
@@ -43,10 +37,6 @@ async function seed() {
   }
   return { ann, bob, tag }
 }
-
-afterEach(async () => {
-  for (const namespace of namespacesInUse.splice(0)) await dropNamespace(redisCtx.redis, namespace)
-})
 
 describe.each(tiers)('$name', (tier) => {
   let prisma: Cached

@@ -6,19 +6,13 @@ import { enableFluent } from '../../src/prisma/fluent.js'
 import type { SchemaFacts } from '../../src/schema/schema.js'
 import type { CacheOptions } from '../../src/index.js'
 import { cachedClient, resetTables, useDatabase } from '../support/db.js'
-import { dropNamespace, useRedis } from '../support/redis.js'
+import { freshNamespaces, useRedis } from '../support/redis.js'
 import { until } from '../support/redis-server.js'
 
 const ctx = useDatabase()
 const redisCtx = useRedis()
 
-let namespaceCount = 0
-const namespacesInUse: string[] = []
-function freshNamespace(): string {
-  const namespace = `${redisCtx.namespace}-${namespaceCount++}`
-  namespacesInUse.push(namespace)
-  return namespace
-}
+const freshNamespace = freshNamespaces(redisCtx)
 
 const tiers = [
   { name: 'L2 only', options: (): CacheOptions => ({ redis: redisCtx.redis, l1: false as const, namespace: freshNamespace() }) },
@@ -44,10 +38,6 @@ async function seed() {
   const bobs = await db.post.create({ data: { title: 'by bob', authorId: bob.id } })
   return { ann, bob, posts, orphan, bobs }
 }
-
-afterEach(async () => {
-  for (const namespace of namespacesInUse.splice(0)) await dropNamespace(redisCtx.redis, namespace)
-})
 
 describe.each(tiers)('fluent API, $name', (tier) => {
   let prisma: Cached

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, inject } from 'vitest'
+import { afterAll, afterEach, beforeAll, inject } from 'vitest'
 
 /** The `cluster` test project runs the core suite against a real 3-master Redis Cluster. */
 export const onCluster = process.env.PTC_REDIS === 'cluster'
@@ -27,6 +27,23 @@ export function useRedis() {
     ctx.redis.disconnect()
   })
   return ctx
+}
+
+/**
+ * Namespaces of one test each, `${ctx.namespace}-N` (a namespace cannot contain ':', and useRedis()
+ * drops only the file's own keys at the end), each dropped after its test. Call it at file level.
+ */
+export function freshNamespaces(ctx: { redis: Redis | Cluster; namespace: string }): () => string {
+  let count = 0
+  const inUse: string[] = []
+  afterEach(async () => {
+    for (const namespace of inUse.splice(0)) await dropNamespace(ctx.redis, namespace)
+  })
+  return () => {
+    const namespace = `${ctx.namespace}-${count++}`
+    inUse.push(namespace)
+    return namespace
+  }
 }
 
 /** Every key matching a glob, from every master. */

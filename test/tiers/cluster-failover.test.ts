@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { keySlot } from '../../src/tiers/cluster-identity.js'
 import { resetTables, useDatabase } from '../support/db.js'
 import { OwnCluster } from '../support/own-cluster.js'
-import { staleUntilServing, WorkerProcess, type WorkerInit } from '../support/worker.js'
+import { useWorkerPair } from '../support/worker-pair.js'
+import { staleUntilServing, type WorkerInit, type WorkerProcess } from '../support/worker.js'
 
 /*
  * A Redis Cluster master replaced by its replica before the last writes replicated (issue 14):
@@ -13,17 +14,9 @@ import { staleUntilServing, WorkerProcess, type WorkerInit } from '../support/wo
  */
 
 const ctx = useDatabase()
-let writer: WorkerProcess
-let reader: WorkerProcess
+const pair = useWorkerPair()
 let cluster: OwnCluster
 let run = 0
-
-beforeAll(async () => {
-  ;[writer, reader] = await Promise.all([WorkerProcess.start('writer'), WorkerProcess.start('reader')])
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([writer?.stop(), reader?.stop()])
-})
 beforeEach(async () => {
   await resetTables(ctx.db.prisma)
   cluster = new OwnCluster()
@@ -54,11 +47,8 @@ describe('Redis Cluster failover', () => {
     const user = await db.user.create({ data: { email: 'ann@example.com', name: 'v0' } })
     await db.user.create({ data: { email: 'bob@example.com', name: 'bob' } })
     const init: WorkerInit = { databaseUrl: ctx.url, redisCluster: cluster.nodes, cache: { namespace: `failover${run++}`, redisTimeoutMs: 2000, ...tier } }
-    const start = async () => {
-      await Promise.all([writer.init(init), reader.init(init)])
-      await Promise.all([writer.request({ cmd: 'ready' }), reader.request({ cmd: 'ready' })])
-    }
-    await start()
+    const { writer, reader } = pair
+    await pair.init(init)
     const readAll = async (worker: WorkerProcess) => [await worker.read('user', 'findUnique', byId(user.id)), await worker.read('user', 'findMany', list)]
     for (const worker of [writer, reader, writer, reader]) await readAll(worker)
 
@@ -68,7 +58,7 @@ describe('Redis Cluster failover', () => {
     for (const worker of [writer, reader, writer, reader]) expect(await readAll(worker)).toEqual(expected)
 
     await cluster.failover(how)
-    if (restart) await start()
+    if (restart) await pair.init(init)
     expect(await staleUntilServing([writer, reader], readAll, expected)).toBe(0)
   })
 })

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { resetTables, useDatabase } from '../support/db.js'
 import { cuttableProxy } from '../support/proxy.js'
 import { OwnRedis, until } from '../support/redis-server.js'
-import { staleUntilServing, WorkerProcess, type WorkerInit } from '../support/worker.js'
+import { useWorkerPair } from '../support/worker-pair.js'
+import { staleUntilServing, type WorkerInit, type WorkerProcess } from '../support/worker.js'
 
 /*
  * Redis that moves backwards or refuses writes, with two OS processes reading and writing through
@@ -16,16 +17,8 @@ import { staleUntilServing, WorkerProcess, type WorkerInit } from '../support/wo
  */
 
 const ctx = useDatabase()
-let writer: WorkerProcess
-let reader: WorkerProcess
+const pair = useWorkerPair()
 let run = 0
-
-beforeAll(async () => {
-  ;[writer, reader] = await Promise.all([WorkerProcess.start('writer'), WorkerProcess.start('reader')])
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([writer?.stop(), reader?.stop()])
-})
 beforeEach(async () => {
   await resetTables(ctx.db.prisma)
 })
@@ -44,8 +37,8 @@ async function scenario(redisUrl: string, checkpoint: () => Promise<void>, backw
   const user = await db.user.create({ data: { email: 'ann@example.com', name: 'v0' } })
   await db.user.create({ data: { email: 'bob@example.com', name: 'bob' } })
   const init = { databaseUrl: ctx.url, redisUrl, cache: { namespace: `faults${run++}`, redisTimeoutMs: 2000, ...tier } }
-  await Promise.all([writer.init(init), reader.init(init)])
-  await Promise.all([writer.request({ cmd: 'ready' }), reader.request({ cmd: 'ready' })])
+  const { writer, reader } = pair
+  await pair.init(init)
   const readAll = async (worker: WorkerProcess) => [await worker.read('user', 'findUnique', byId(user.id)), await worker.read('user', 'findMany', list)]
   for (const worker of [writer, reader, writer, reader]) await readAll(worker)
 
@@ -149,8 +142,8 @@ describe('maxmemory', () => {
     await server.cli('config', 'set', 'maxmemory', '0')
     await server.cli('flushall')
     await server.cli('config', 'set', 'maxmemory-policy', policy)
-    await Promise.all([writer.init(init), reader.init(init)])
-    await Promise.all([writer.request({ cmd: 'ready' }), reader.request({ cmd: 'ready' })])
+    const { writer, reader } = pair
+    await pair.init(init)
     const readAll = async (worker: WorkerProcess) => [await worker.read('user', 'findUnique', byId(user.id)), await worker.read('user', 'findMany', list)]
     for (const worker of [writer, reader, writer, reader]) await readAll(worker)
     await pressure()
@@ -197,8 +190,8 @@ describe('a stalled Redis', () => {
       redisUrl: `redis://127.0.0.1:${server.port}`,
       cache: { namespace: `pause${run++}`, redisTimeoutMs: 150, l1: { degradedTtlMs } },
     }
-    await Promise.all([writer.init(init), reader.init(init)])
-    await Promise.all([writer.request({ cmd: 'ready' }), reader.request({ cmd: 'ready' })])
+    const { writer, reader } = pair
+    await pair.init(init)
     for (const worker of [writer, reader, writer, reader]) await worker.read('user', 'findUnique', byId(user.id))
     expect((await reader.metrics()).hitsL1).toBeGreaterThan(0)
 
