@@ -4,29 +4,15 @@ import { freshGeneration, hashTag, type ServerIdentity } from './identity.js'
 import type { ErrorCounter, RedisGuard } from './redis-guard.js'
 import type { Scripts } from './scripts.js'
 
-/** A hash tag whose master was checked: trusted while ioredis maps its slot to that node, on that socket. */
-interface Checked {
-  slot: number
-  node: string
+/** A master whose identity this process recorded: trusted over that client and socket. */
+interface Verified {
   redis: Redis
   stream: object | undefined
 }
 
-/**
- * Redis Cluster: every master is a server of its own, so the check is made per master, for the
- * hash tags a call touches. A tag is trusted while ioredis routes its slot to the node checked for
- * it over the same socket: a failover (ioredis re-points the slot on the MOVED reply, before it
- * resends) and a restart in place (a new socket) both make it untrusted until checked again.
- * A check asks each new master for its identity (`run_id` and replication id; a promoted replica
- * takes a new replication id) and runs lua/servers-2.lua on the global counter's slot, which
- * renews the global counter unless every identity is already recorded: two round trips per
- * reconnect or failover, against one on standalone Redis (test/tiers/cluster-failover.test.ts).
- */
 export class ClusterIdentity implements ServerIdentity {
-  /** By hash tag: tags are per model, tag and relation (keys/names.ts), so bounded by the schema and the tags used. */
-  private readonly checked = new Map<string, Checked>()
-  /** Masters whose identity this process recorded, with the socket it came over. */
-  private readonly verified = new WeakMap<Redis, object | undefined>()
+  /** By node key (ioredis's slot table's `host:port`): as many as the cluster has masters. */
+  private readonly verified = new Map<string, Verified>()
   /** Checks completed: an answer in flight while one completes is not trusted (see `still`). */
   private checks = 0
   private checking: Promise<boolean> = Promise.resolve(true)
@@ -39,7 +25,7 @@ export class ClusterIdentity implements ServerIdentity {
   ) {}
 
   current(keys: readonly string[]): boolean {
-    for (const key of keys) if (!this.tagCurrent(hashTag(key))) return false
+    for (const key of keys) if (!this.nodeCurrent(this.nodeOf(key))) return false
     return true
   }
 
@@ -58,67 +44,78 @@ export class ClusterIdentity implements ServerIdentity {
     return run
   }
 
-  private tagCurrent(tag: string): boolean {
-    const seen = this.checked.get(tag)
-    return seen !== undefined && this.cluster.slots[seen.slot]?.[0] === seen.node && streamOf(seen.redis) === seen.stream
+  /** The node ioredis sends a key's commands to now. */
+  private nodeOf(key: string): string | undefined {
+    return this.cluster.slots[keySlot(hashTag(key))]?.[0]
+  }
+
+  private nodeCurrent(node: string | undefined): boolean {
+    const seen = node === undefined ? undefined : this.verified.get(node)
+    return seen !== undefined && this.instanceAt(node!) === seen.redis && streamOf(seen.redis) === seen.stream
   }
 
   private async checkNow(keys: readonly string[], errors: ErrorCounter | undefined): Promise<boolean> {
-    // before its first slot table (a client still connecting), a command waits in ioredis's queue
-    const needed = this.mastersOf(keys) ?? ((await this.guard.run(errors, () => this.cluster.ping())) ? this.mastersOf(keys) : undefined)
+    const needed = this.mastersOf(keys) ?? ((await this.guard.run(errors, () => this.slotTable())) ? this.mastersOf(keys) : undefined)
     if (needed === undefined) return false
-    // Every other master not recorded yet comes along: a master first recorded later would renew
-    // the global counter then, and turn what was cached meanwhile into misses (write-rules.test.ts,
-    // patterns on Cluster). A node that is no master any more is left out.
-    const others = this.cluster.nodes('master').filter((redis) => !needed.some((m) => m.redis === redis) && !this.recorded(redis))
+    // Every master is checked again, not only the new one: a node recorded once, demoted and
+    // promoted again without a reconnect has a new replication id; and a master first recorded
+    // later would renew the global counter then, turning what was cached meanwhile into misses
+    // (write-rules.test.ts, patterns on Cluster). Checks are rare: a reconnect, a failover.
+    this.verified.clear()
+    const others = this.cluster
+      .nodes('master')
+      .map((redis) => ({ node: `${redis.options.host}:${redis.options.port}`, redis, stream: streamOf(redis) }))
+      // one whose connection was lost (a killed master ioredis still lists) would hold up the check;
+      // one not connected yet ('wait': ioredis connects a node on its first command) comes along
+      .filter((other) => !LOST.has(other.redis.status) && !needed.some((m) => m.node === other.node))
     const identities = await this.guard.run(errors, () =>
-      Promise.all([...needed.map((m) => identityOf(m.redis)), ...others.map((redis) => identityOf(redis).catch(() => undefined))]),
+      Promise.all([...needed.map((m) => identityOf(m.redis)), ...others.map((m) => identityOf(m.redis).catch(() => undefined))]),
     )
     if (identities === undefined || identities.slice(0, needed.length).includes(undefined)) return false
     const known = identities.filter((identity) => identity !== undefined)
     const renewed = await this.guard.run(errors, () => this.scripts.servers(this.keys.knownServers, this.keys.counter(ALL), freshGeneration(), known))
     if (renewed === undefined) return false
     this.checks++
-    others.forEach((redis, i) => identities[needed.length + i] !== undefined && this.verified.set(redis, streamOf(redis)))
-    for (const master of needed) {
+    ;[...needed, ...others].forEach((master, i) => {
       // no socket before the first connection: the identity came over the one made for it
-      if (master.stream !== undefined && master.stream !== streamOf(master.redis)) continue
-      this.verified.set(master.redis, streamOf(master.redis))
-      for (const { tag, slot } of master.tags) {
-        if (this.cluster.slots[slot]?.[0] === master.node) this.checked.set(tag, { slot, node: master.node, redis: master.redis, stream: streamOf(master.redis) })
-      }
-    }
+      const stream = streamOf(master.redis)
+      if (identities[i] !== undefined && (master.stream === undefined || master.stream === stream)) this.verified.set(master.node, { redis: master.redis, stream })
+    })
     return this.current(keys)
   }
 
-  /** Whether a master's identity was recorded over the socket it has now. */
-  private recorded(redis: Redis): boolean {
-    return this.verified.has(redis) && this.verified.get(redis) === streamOf(redis)
+  /**
+   * A slot table naming a master for every key: a client still connecting has none yet (a command
+   * waits in ioredis's queue until it has); one whose table names a node it has dropped (a killed
+   * master) asks the cluster again, as ioredis itself does when a command meets a MOVED.
+   */
+  private slotTable(): Promise<unknown> {
+    if (this.cluster.status !== 'ready') return this.cluster.ping()
+    return new Promise<void>((resolve, reject) => this.cluster.refreshSlotsCache((error) => (error ? reject(error) : resolve())))
   }
 
-  /** The masters ioredis routes the untrusted tags of `keys` to; undefined while a slot has none known. */
-  private mastersOf(keys: readonly string[]) {
-    const masters = new Map<string, { node: string; redis: Redis; stream: object | undefined; tags: Array<{ tag: string; slot: number }> }>()
-    for (const tag of new Set(keys.map(hashTag))) {
-      if (this.tagCurrent(tag)) continue
-      const slot = keySlot(tag)
-      const node = this.cluster.slots[slot]?.[0]
-      const redis = node === undefined ? undefined : this.nodeAt(node)
+  /** The masters ioredis routes the untrusted keys of `keys` to; undefined while a slot has none known. */
+  private mastersOf(keys: readonly string[]): Array<{ node: string; redis: Redis; stream: object | undefined }> | undefined {
+    const masters = new Map<string, { node: string; redis: Redis; stream: object | undefined }>()
+    for (const key of keys) {
+      const node = this.nodeOf(key)
+      if (this.nodeCurrent(node) || masters.has(node!)) continue
+      const redis = node === undefined ? undefined : this.instanceAt(node)
       if (node === undefined || redis === undefined) return undefined
-      let master = masters.get(node)
-      if (master === undefined) masters.set(node, (master = { node, redis, stream: streamOf(redis), tags: [] }))
-      master.tags.push({ tag, slot })
+      masters.set(node, { node, redis, stream: streamOf(redis) })
     }
     return [...masters.values()]
   }
 
-  /** ioredis's client for a node key of its slot table (through its NAT map, when one is set). */
-  private nodeAt(node: string): Redis | undefined {
-    const mapped = (this.cluster as unknown as { natMapper?: (key: string) => { host: string; port: number } }).natMapper?.(node)
-    const key = mapped === undefined ? node : `${mapped.host}:${mapped.port}`
-    return this.cluster.nodes('all').find((redis) => `${redis.options.host}:${redis.options.port}` === key)
+  /** ioredis's client for a node key of its slot table, as ioredis itself finds it when it sends. */
+  private instanceAt(node: string): Redis | undefined {
+    const pool = (this.cluster as unknown as { connectionPool?: { getInstanceByKey?(key: string): Redis | undefined } }).connectionPool
+    return pool?.getInstanceByKey?.(node) ?? this.cluster.nodes('all').find((redis) => `${redis.options.host}:${redis.options.port}` === node)
   }
 }
+
+/** ioredis statuses of a client whose connection is gone. */
+const LOST = new Set(['reconnecting', 'close', 'end'])
 
 function streamOf(redis: Redis): object | undefined {
   return (redis as { stream?: object }).stream
@@ -136,9 +133,13 @@ async function identityOf(redis: Redis): Promise<string | undefined> {
  * (the Redis Cluster specification). Checked against `CLUSTER KEYSLOT` in cluster-failover.test.ts.
  */
 export function keySlot(tag: string): number {
+  // computed for every key of every L2 call: an ASCII tag (nearly every one) is read without a Buffer
+  // eslint-disable-next-line no-control-regex
+  const bytes = /^[\x00-\x7f]*$/.test(tag) ? undefined : Buffer.from(tag, 'utf8')
+  const length = bytes === undefined ? tag.length : bytes.length
   let crc = 0
-  for (const byte of Buffer.from(tag, 'utf8')) {
-    crc ^= byte << 8
+  for (let i = 0; i < length; i++) {
+    crc ^= (bytes === undefined ? tag.charCodeAt(i) : bytes[i]!) << 8
     for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
   }
   return crc % 16384

@@ -281,3 +281,33 @@ describe('the Redis tier', () => {
     expect((await after)!.name).toBe('Ann 2')
   })
 })
+
+describe('server identity checks', () => {
+  it('are made per server, not per key: reads under 300 distinct tags check each server once, and are L2 hits from a second cache', async () => {
+    await resetTables(ctx.db.prisma)
+    const ns = namespace()
+    const commands = redisCtx.redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    const prisma = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
+    await prisma.user.count() // registers the scripts on the client, and checks the servers of these keys
+    let checks = 0
+    const originals = { ptc_epoch_v1: commands.ptc_epoch_v1!, ptc_servers_v1: commands.ptc_servers_v1! }
+    for (const [name, original] of Object.entries(originals)) {
+      commands[name] = function (this: unknown, ...args: unknown[]) {
+        checks++
+        return original.apply(this, args)
+      }
+    }
+    try {
+      const tags = Array.from({ length: 300 }, (_, i) => `feed:${i}`)
+      for (const tag of tags) await prisma.user.count({ cacheStrategy: { tags: [tag] } })
+      const other = cachedClient(ctx.db.prisma, { redis: redisCtx.redis, namespace: ns, l1: false })
+      ctx.db.resetQueries()
+      for (const tag of tags) expect(await other.user.count({ cacheStrategy: { tags: [tag] } })).toBe(0)
+      expect(ctx.db.queries()).toBe(0)
+      // the first cache had checked every server; the second checks them once: one call
+      expect(checks).toBeLessThanOrEqual(1)
+    } finally {
+      Object.assign(commands, originals)
+    }
+  })
+})
